@@ -1,0 +1,86 @@
+#!/usr/bin/env python
+"""Nashra's benchmarks (`make bench`): each reports throughput and peak memory.
+
+    python scripts/bench.py [seed] [--subscribers N]
+
+Runs against a scratch database: ``<name>_bench`` next to DATABASE_URL's PostgreSQL
+database (created and dropped here), or a temporary SQLite file without DATABASE_URL.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch_database(url: str):
+    """Return (DATABASE_URL for a scratch database, cleanup callable)."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        tmp = tempfile.mkdtemp(prefix="nashra-bench-")
+        return f"sqlite:////{tmp.lstrip('/')}/bench.sqlite3", lambda: None
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_bench"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit(parts._replace(path=f"/{name}")), drop
+
+
+def run(cmd, env) -> tuple[float, str]:
+    started = time.perf_counter()
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if out.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}")
+    return elapsed, out.stdout
+
+
+def bench_seed(args, env):
+    manage = [sys.executable, "manage.py"]
+    run([*manage, "migrate", "--noinput", "-v0"], env)
+    elapsed, _ = run([*manage, "seed_demo", "--subscribers", str(args.subscribers)], env)
+    # ru_maxrss of the children: the largest of migrate and seed_demo, in KiB on Linux.
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"seed_demo --subscribers {args.subscribers:,}: {elapsed:.1f} s wall, "
+          f"{args.subscribers / elapsed:,.0f} subscribers/s, peak RSS {peak_mib:.0f} MiB")
+
+
+BENCHMARKS = {"seed": bench_seed}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="*", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    args = parser.parse_args()
+    unknown = set(args.which) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    args.which = args.which or list(BENCHMARKS)
+    db_url, cleanup = scratch_database(os.environ.get("DATABASE_URL", ""))
+    env = {**os.environ, "DATABASE_URL": db_url, "LOG_FORMAT": "text"}
+    print(f"database: {urlsplit(db_url).scheme}, python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    try:
+        for name in args.which:
+            BENCHMARKS[name](args, env)
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Who gets which newsletter, and on what consent.
+
+State is said out loud: one ``status`` per row (TextChoices, stored as lower-case
+words that reports query by name). Writes live in services, not in ``save()``.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.normalize import normalize_email
+
+
+class Newsletter(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    from_name = models.CharField(_("from name"), max_length=100)
+    from_email = models.EmailField(_("from address"))
+    reply_to = models.EmailField(_("reply-to"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # Shown in every footer: who sends this and where they are (anti-spam laws ask it).
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    postal_address = models.CharField(_("postal address"), max_length=300, blank=True)
+    # The weekly slot, in the site's TIME_ZONE. Default Thursday 09:00.
+    send_weekday = models.PositiveSmallIntegerField(
+        _("send weekday"), choices=Weekday, default=Weekday.THURSDAY
+    )
+    send_time = models.TimeField(_("send time"), default=datetime.time(9, 0))
+    auto_send = models.BooleanField(
+        _("send without approval"),
+        default=False,
+        help_text=_("Send the compiled digest on its weekly slot without waiting for an editor."),
+    )
+    # Digest selection limits.
+    top_limit = models.PositiveSmallIntegerField(_("top stories"), default=5)
+    per_section_limit = models.PositiveSmallIntegerField(_("items per section"), default=3)
+    light_limit = models.PositiveSmallIntegerField(_("light items"), default=3)
+    total_limit = models.PositiveSmallIntegerField(_("items in total"), default=25)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("newsletter")
+        verbose_name_plural = _("newsletters")
+
+    def __str__(self):
+        return self.name
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def with_email(self, address: str):
+        """Match an address the way the unique index does (normalised, case-blind)."""
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=normalize_email(address).lower()
+        )
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Signup form")
+        EMBED = "embed", _("Embedded widget")
+        IMPORT = "import", _("Import")
+        ADMIN = "admin", _("Admin")
+        DEMO = "demo", _("Demo data")
+
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status, default=Status.PENDING, db_index=True
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.FORM)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_unique_email_ci"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        if self.email:
+            try:
+                self.email = normalize_email(self.email)
+            except ValueError as exc:
+                raise ValidationError({"email": str(exc)}) from exc
+
+    def save(self, *args, **kwargs):
+        # Normalising here (not only in forms) keeps every write path — admin, import,
+        # shell — on the same spelling the unique index sees.
+        if self.email:
+            self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        SUBSCRIBED = "subscribed", _("Subscribed")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    newsletter = models.ForeignKey(
+        Newsletter, verbose_name=_("newsletter"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status, default=Status.SUBSCRIBED
+    )
+    subscribed_at = models.DateTimeField(_("subscribed at"), auto_now_add=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "newsletter"], name="subscription_unique"),
+        ]
+        indexes = [
+            # The fan-out walks a newsletter's subscribed readers in subscriber-id order
+            # (keyset pagination); this partial index is exactly that walk.
+            models.Index(
+                fields=["newsletter", "subscriber"],
+                condition=Q(status="subscribed"),
+                name="subscription_fanout",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber} → {self.newsletter}"
+
+
+class ConsentEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("the consent log is append-only")
+
+    def delete(self):
+        raise PermissionError("the consent log is append-only")
+
+
+class ConsentEvent(models.Model):
+    """Append-only record of what a reader agreed to, when, where and to which words.
+
+    Rows are never updated or deleted: the model refuses it, and on PostgreSQL a
+    trigger refuses it too (migration 0002), except inside an erasure that sets
+    ``nashra.erasure`` for its transaction.
+    """
+
+    class Event(models.TextChoices):
+        SIGNUP = "signup", _("Signed up")
+        CONFIRM = "confirm", _("Confirmed")
+        UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
+        RESUBSCRIBE = "resubscribe", _("Resubscribed")
+        IMPORT = "import", _("Imported with attested consent")
+        BOUNCE = "bounce", _("Bounced")
+        COMPLAINT = "complaint", _("Complained")
+
+    # PROTECT: a subscriber with a consent history is erased by the erasure service,
+    # which removes the log on purpose, never by an accidental cascade.
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("subscriber"), on_delete=models.PROTECT, related_name="consent_events"
+    )
+    newsletter = models.ForeignKey(
+        Newsletter, verbose_name=_("newsletter"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    event = models.CharField(_("event"), max_length=12, choices=Event)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    form = models.CharField(_("form"), max_length=100, blank=True, help_text=_("Which form or tool recorded it."))
+    # SHA-256 of the exact wording the reader saw, so a later change of wording
+    # cannot be passed off as what they agreed to.
+    wording_hash = models.CharField(_("wording hash"), max_length=64, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    objects = ConsentEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent log")
+
+    def __str__(self):
+        return f"{self.get_event_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("the consent log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the consent log is append-only")

@@ -1,0 +1,172 @@
+"""Shared fixtures. Tests use the real services named by the environment
+(DATABASE_URL, CELERY_BROKER_URL); when one is missing they skip with the reason, or
+fail instead under REQUIRE_SERVICES=1 (CI)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django would otherwise
+# refuse ORM calls from that thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip (or, under REQUIRE_SERVICES=1, fail) when a service or tool is missing."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_inline_by_default():
+    """Unit tests run tasks inline; tests about workers switch to the real broker."""
+    from newsroom.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and cached counts live in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def postgres(db):
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://…)")
+    return connection
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def broker_url():
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    need(bool(url), "no broker configured (set CELERY_BROKER_URL=redis://…)")
+    need(not url.startswith("redis") or _redis_answers(url), f"the broker at {url} does not answer")
+    return url
+
+
+def database_url_for_other_processes() -> str:
+    """A DATABASE_URL that points a subprocess (worker, gunicorn) at the test database."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}" if s["NAME"].startswith("/") else f"sqlite:///{ROOT / s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db, broker_url):
+    """A real ``celery -A newsroom worker`` process on the test database and broker."""
+    from newsroom.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()  # leftovers of an earlier run must not reach this worker
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_other_processes(),
+        "CELERY_BROKER_URL": broker_url,
+        "LOG_FORMAT": "text",
+    }
+    log = (ARTIFACTS / "celery-worker.log")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--pool=solo",
+             "--without-gossip", "--without-mingle", "--loglevel=INFO", "-n", "test@%h"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for(lambda: b"ready" in log.read_bytes(), timeout=30, what="the Celery worker to start")
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            app.conf.task_always_eager = True
+
+
+def _wait_for(condition, *, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+wait_for = _wait_for
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Debian's), driven by Playwright. Never a downloaded one."""
+    need(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ar")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def staff_user(db, django_user_model):
+    return django_user_model.objects.create_user(
+        username="amal", email="amal@news.example", password="s3cret-pass-word", is_staff=True, is_superuser=True
+    )
+
+
+def which(program: str) -> str | None:
+    return shutil.which(program)

@@ -1,0 +1,56 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from newsroom.models import Article, Section
+from subscriptions.models import Newsletter, Subscriber, Subscription
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"قسم {n}")
+    slug = factory.Sequence(lambda n: f"section-{n}")
+    kind = Section.Kind.NEWS
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"خبر رقم {n}")
+    url = factory.Sequence(lambda n: f"https://news.example/a/{n}/")
+    section = factory.SubFactory(SectionFactory)
+    status = Article.Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+
+
+class NewsletterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Newsletter
+        django_get_or_create = ["slug"]
+
+    name = "الأيام في هذا الأسبوع"
+    slug = "this-week"
+    from_name = "جريدة الأيام"
+    from_email = "newsletter@news.example"
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.com")
+    name = "سارة"
+    status = Subscriber.Status.CONFIRMED
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    newsletter = factory.SubFactory(NewsletterFactory)
