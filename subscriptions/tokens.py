@@ -45,7 +45,7 @@ class ConfirmClaim:
 
 def _state_hash(subscriber) -> str:
     value = f"{subscriber.pk}:{subscriber.email.lower()}:{subscriber.status}"
-    return salted_hmac(CONFIRM_SALT, value).hexdigest()[:16]
+    return salted_hmac(CONFIRM_SALT, value, algorithm="sha256").hexdigest()[:16]
 
 
 def _now() -> float:
