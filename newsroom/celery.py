@@ -4,6 +4,7 @@ beat schedule. Run exactly one ``celery -A newsroom beat``; add workers freely."
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
@@ -20,6 +21,11 @@ app.conf.task_queues = (Queue("default"), Queue("mail"))
 app.conf.beat_schedule = {
     # Lets the dashboard and /healthz-style checks see that a worker is alive.
     "worker-heartbeat": {"task": "newsroom.tasks.worker_heartbeat", "schedule": 60.0},
+    # Unconfirmed signups older than PENDING_PURGE_DAYS go, with their consent log.
+    "purge-pending-subscribers": {
+        "task": "subscriptions.tasks.purge_pending_subscribers",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 app.autodiscover_tasks()

@@ -53,6 +53,11 @@ class Newsletter(models.Model):
     per_section_limit = models.PositiveSmallIntegerField(_("items per section"), default=3)
     light_limit = models.PositiveSmallIntegerField(_("light items"), default=3)
     total_limit = models.PositiveSmallIntegerField(_("items in total"), default=25)
+    welcome_text = models.TextField(
+        _("welcome message"),
+        blank=True,
+        help_text=_("Sent once a reader confirms. Leave empty to send no welcome email."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -101,6 +106,11 @@ class Subscriber(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    # The verification-email cooldown, updated atomically by one conditional UPDATE
+    # (services.verification_claim): at most one email per 15 minutes and a few a day.
+    verification_sent_at = models.DateTimeField(_("verification sent at"), null=True, blank=True)
+    verification_day = models.DateField(null=True, blank=True, editable=False)
+    verification_count = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = SubscriberQuerySet.as_manager()
 

@@ -170,3 +170,33 @@ def staff_user(db, django_user_model):
 
 def which(program: str) -> str | None:
     return shutil.which(program)
+
+
+@pytest.fixture
+def mailgun(settings):
+    """Anymail's real Mailgun backend, pointed at a local stand-in of Mailgun's API."""
+    from tests.mailgun_standin import MailgunStandIn
+
+    standin = MailgunStandIn().start()
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.mailgun.EmailBackend"}}
+    settings.ANYMAIL = {
+        "MAILGUN_API_KEY": "key-standin",
+        "MAILGUN_API_URL": standin.api_url,
+        "MAILGUN_SENDER_DOMAIN": "news.example",
+    }
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared cache must be Redis (CACHE_URL), as in production, for rate limits."""
+    from django.core.cache import cache
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    need(backend.endswith("RedisCache"), "the cache is not Redis (set CACHE_URL=redis://…)")
+    try:
+        cache.set("nashra:ping", 1, 5)
+    except Exception as exc:  # the redis client's errors vary by version
+        need(False, f"the Redis cache does not answer: {exc}")
+    return cache

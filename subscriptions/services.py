@@ -1,0 +1,197 @@
+"""Writes about subscribers: signup, confirmation, housekeeping.
+
+Named ``entity_action``, keyword-only. Views and tasks call these; nothing else writes
+subscribers, so every rule (no enumeration, cooldowns, the consent log) lives here.
+"""
+
+import enum
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from subscriptions import tasks
+from subscriptions.erasure import consent_events_erase
+from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription
+from subscriptions.tokens import ConfirmClaim, confirm_token_matches
+
+log = logging.getLogger(__name__)
+
+# One verification email per address per 15 minutes, and at most a few a day, however
+# many times (and from however many IPs) the address is posted.
+VERIFICATION_COOLDOWN = timedelta(minutes=15)
+VERIFICATIONS_PER_DAY = 3
+
+
+def wording_hash(text: str) -> str:
+    """SHA-256 of the exact consent wording a reader saw, for the consent log."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def subscriber_signup(
+    *,
+    email: str,
+    name: str,
+    language: str,
+    newsletter: Newsletter,
+    ip: str | None,
+    user_agent: str,
+    form: str,
+    wording: str,
+) -> bool:
+    """Ask for a subscription. Returns whether a verification email was queued.
+
+    The caller must answer the reader the same way whatever this returns: a new,
+    pending, confirmed, unsubscribed or suppressed address all look alike from outside.
+    - new or unsubscribed → pending, verification email;
+    - pending → the email again, subject to the cooldown;
+    - confirmed and already subscribed to this newsletter, bounced, complained → nothing.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = _pending_or_existing(email=email, name=name, language=language)
+        if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+            # A conditional UPDATE: concurrent posts move it to pending once.
+            Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.UNSUBSCRIBED).update(
+                status=Subscriber.Status.PENDING, name=name or F("name"), language=language, updated_at=now
+            )
+            subscriber.status = Subscriber.Status.PENDING
+        elif subscriber.status == Subscriber.Status.PENDING and name and name != subscriber.name:
+            Subscriber.objects.filter(pk=subscriber.pk).update(name=name, language=language, updated_at=now)
+
+        if not _needs_verification(subscriber, newsletter):
+            return False
+        if not verification_claim(subscriber_id=subscriber.pk, now=now):
+            return False
+        ConsentEvent.objects.create(
+            subscriber=subscriber,
+            newsletter=newsletter,
+            event=ConsentEvent.Event.SIGNUP,
+            ip=ip or None,
+            user_agent=user_agent[:300],
+            form=form,
+            wording_hash=wording_hash(wording),
+        )
+        tasks.send_verification_email.delay_on_commit(subscriber.pk, [newsletter.pk], now.isoformat())
+    return True
+
+
+def _pending_or_existing(*, email: str, name: str, language: str) -> Subscriber:
+    existing = Subscriber.objects.with_email(email).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent insert must not abort us
+            return Subscriber.objects.create(email=email, name=name, language=language)
+    except IntegrityError:
+        return Subscriber.objects.with_email(email).get()
+
+
+def _needs_verification(subscriber: Subscriber, newsletter: Newsletter) -> bool:
+    if subscriber.status == Subscriber.Status.PENDING:
+        return True
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        # Confirmed for another newsletter: this one needs its own consent.
+        return not Subscription.objects.filter(
+            subscriber=subscriber, newsletter=newsletter, status=Subscription.Status.SUBSCRIBED
+        ).exists()
+    return False  # bounced or complained: suppressed, never mailed again from a form
+
+
+def verification_claim(*, subscriber_id: int, now) -> bool:
+    """Atomically take the right to send one verification email now.
+
+    One UPDATE with the cooldown in its WHERE clause: of 20 concurrent posts for one
+    address only the first matches; the row lock makes the others re-check and miss.
+    """
+    today = timezone.localdate(now)
+    claimed = (
+        Subscriber.objects.filter(pk=subscriber_id)
+        .filter(Q(verification_sent_at__isnull=True) | Q(verification_sent_at__lte=now - VERIFICATION_COOLDOWN))
+        .filter(
+            Q(verification_day__isnull=True)
+            | Q(verification_day__lt=today)
+            | Q(verification_count__lt=VERIFICATIONS_PER_DAY)
+        )
+        .update(
+            verification_sent_at=now,
+            verification_count=Case(
+                When(verification_day=today, then=F("verification_count") + 1), default=Value(1)
+            ),
+            verification_day=today,
+        )
+    )
+    return claimed == 1
+
+
+class ConfirmResult(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"  # a second click: nothing to do, and that is fine
+    EXPIRED = "expired"  # the state moved on (unsubscribed since, say): ask for a new link
+
+
+def subscriber_confirm(
+    *, claim: ConfirmClaim, state: str, ip: str | None, user_agent: str
+) -> ConfirmResult:
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(pk=claim.subscriber_id).first()
+        if subscriber is None:
+            return ConfirmResult.EXPIRED
+        newsletters = list(Newsletter.objects.filter(pk__in=claim.newsletter_ids))
+        if not confirm_token_matches(subscriber, state):
+            subscribed = Subscription.objects.filter(
+                subscriber=subscriber, newsletter__in=newsletters, status=Subscription.Status.SUBSCRIBED
+            ).count()
+            if subscriber.status == Subscriber.Status.CONFIRMED and subscribed == len(newsletters):
+                return ConfirmResult.ALREADY
+            return ConfirmResult.EXPIRED
+        if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+            return ConfirmResult.EXPIRED
+
+        subscriber.status = Subscriber.Status.CONFIRMED
+        subscriber.confirmed_at = now
+        subscriber.unsubscribed_at = None
+        subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
+        for newsletter in newsletters:
+            subscription, created = Subscription.objects.get_or_create(subscriber=subscriber, newsletter=newsletter)
+            if not created and subscription.status != Subscription.Status.SUBSCRIBED:
+                subscription.status = Subscription.Status.SUBSCRIBED
+                subscription.unsubscribed_at = None
+                subscription.save(update_fields=["status", "unsubscribed_at"])
+            ConsentEvent.objects.create(
+                subscriber=subscriber,
+                newsletter=newsletter,
+                event=ConsentEvent.Event.CONFIRM,
+                ip=ip or None,
+                user_agent=user_agent[:300],
+                form="confirm",
+            )
+            if newsletter.welcome_text:
+                tasks.send_welcome_email.delay_on_commit(subscriber.pk, newsletter.pk)
+    return ConfirmResult.CONFIRMED
+
+
+def subscribers_purge_pending(*, older_than_days: int, now=None) -> int:
+    """Delete never-confirmed signups older than the cut-off, with their consent log.
+
+    Keeping an address nobody confirmed is keeping data without consent. Addresses
+    that were confirmed once (then left and asked again) are kept: their history is
+    evidence of consent given.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    stale = Subscriber.objects.filter(
+        status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff
+    )
+    purged = 0
+    while ids := list(stale.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            consent_events_erase(subscriber_ids=ids)
+            Subscription.objects.filter(subscriber_id__in=ids).delete()
+            purged += Subscriber.objects.filter(pk__in=ids).delete()[1].get("subscriptions.Subscriber", 0)
+    if purged:
+        log.info("purged unconfirmed subscribers", extra={"purged": purged, "older_than_days": older_than_days})
+    return purged
