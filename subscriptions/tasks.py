@@ -1,6 +1,7 @@
 """Celery tasks: ids in, re-fetch, call a plain function. Each owns its retry policy."""
 
 import logging
+import random
 
 from anymail.exceptions import AnymailRequestsAPIError
 from celery import shared_task
@@ -9,13 +10,34 @@ from django.utils.dateparse import parse_datetime
 
 log = logging.getLogger(__name__)
 
-# Transient delivery problems: the ESP or SMTP server is down or slow. A verification
-# email sent twice after an ambiguous failure is harmless; one never sent is not.
-TRANSIENT = (ConnectionError, TimeoutError, OSError, AnymailRequestsAPIError)
+# Retry policy for single transactional emails: 8 tries over ~30 minutes, exponential
+# with jitter. A verification email sent twice after an ambiguous failure is harmless;
+# one never sent is a reader lost.
+MAX_RETRIES = 8
+BACKOFF_BASE = 5  # seconds: 5, 10, 20, … capped below
+BACKOFF_MAX = 600
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=600, retry_jitter=True, max_retries=8)
-def send_verification_email(subscriber_id: int, newsletter_ids: list[int], requested_at: str) -> None:
+def is_transient(exc: Exception) -> bool:
+    """Only a 429, a 5xx or no answer at all is worth retrying; a 4xx will not change."""
+    if isinstance(exc, AnymailRequestsAPIError):
+        status = exc.status_code
+        return status is None or status == 429 or status >= 500
+    return isinstance(exc, OSError)  # SMTP and socket errors, timeouts
+
+
+def send_or_retry(task, message) -> None:
+    try:
+        message.send()
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        countdown = min(BACKOFF_MAX, BACKOFF_BASE * 2**task.request.retries) * random.uniform(0.5, 1.0)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES) from exc
+
+
+@shared_task(bind=True)
+def send_verification_email(self, subscriber_id: int, newsletter_ids: list[int], requested_at: str) -> None:
     from subscriptions.emails import verification_email
     from subscriptions.models import Newsletter, Subscriber
 
@@ -24,20 +46,19 @@ def send_verification_email(subscriber_id: int, newsletter_ids: list[int], reque
         log.info("verification not sent: subscriber gone or suppressed", extra={"subscriber_id": subscriber_id})
         return
     newsletters = list(Newsletter.objects.filter(pk__in=newsletter_ids))
-    verification_email(
-        subscriber=subscriber, newsletters=newsletters, requested_at=parse_datetime(requested_at)
-    ).send()
+    message = verification_email(subscriber=subscriber, newsletters=newsletters, requested_at=parse_datetime(requested_at))
+    send_or_retry(self, message)
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=600, retry_jitter=True, max_retries=8)
-def send_welcome_email(subscriber_id: int, newsletter_id: int) -> None:
+@shared_task(bind=True)
+def send_welcome_email(self, subscriber_id: int, newsletter_id: int) -> None:
     from subscriptions.emails import welcome_email
     from subscriptions.models import Newsletter, Subscriber
 
     subscriber = Subscriber.objects.filter(pk=subscriber_id, status=Subscriber.Status.CONFIRMED).first()
     newsletter = Newsletter.objects.filter(pk=newsletter_id).first()
     if subscriber and newsletter and newsletter.welcome_text:
-        welcome_email(subscriber=subscriber, newsletter=newsletter).send()
+        send_or_retry(self, welcome_email(subscriber=subscriber, newsletter=newsletter))
 
 
 @shared_task

@@ -85,7 +85,13 @@ def database_url_for_other_processes() -> str:
 
 
 @pytest.fixture
-def celery_worker(transactional_db, broker_url):
+def worker_env():
+    """Extra environment for the test worker; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(transactional_db, broker_url, worker_env):
     """A real ``celery -A newsroom worker`` process on the test database and broker."""
     from newsroom.celery import app
 
@@ -96,6 +102,7 @@ def celery_worker(transactional_db, broker_url):
         "DATABASE_URL": database_url_for_other_processes(),
         "CELERY_BROKER_URL": broker_url,
         "LOG_FORMAT": "text",
+        **worker_env,
     }
     log = (ARTIFACTS / "celery-worker.log")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -174,15 +181,21 @@ def which(program: str) -> str | None:
 
 @pytest.fixture
 def mailgun(settings):
-    """Anymail's real Mailgun backend, pointed at a local stand-in of Mailgun's API."""
+    """Anymail's real Mailgun backend, pointed at a local stand-in of Mailgun's API.
+
+    ``mailgun.env`` is the same configuration as environment variables, for a worker."""
     from tests.mailgun_standin import MailgunStandIn
 
     standin = MailgunStandIn().start()
-    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.mailgun.EmailBackend"}}
-    settings.ANYMAIL = {
+    anymail = {
         "MAILGUN_API_KEY": "key-standin",
         "MAILGUN_API_URL": standin.api_url,
         "MAILGUN_SENDER_DOMAIN": "news.example",
+    }
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.mailgun.EmailBackend"}}
+    settings.ANYMAIL = anymail
+    standin.env = {"EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend"} | {
+        f"ANYMAIL_{k}": v for k, v in anymail.items()
     }
     yield standin
     standin.stop()
