@@ -110,7 +110,7 @@ class Subscriber(models.Model):
     # (services.verification_claim): at most one email per 15 minutes and a few a day.
     verification_sent_at = models.DateTimeField(_("verification sent at"), null=True, blank=True)
     verification_day = models.DateField(null=True, blank=True, editable=False)
-    verification_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    verification_count = models.PositiveSmallIntegerField(db_default=0, editable=False)
 
     objects = SubscriberQuerySet.as_manager()
 
