@@ -9,6 +9,7 @@ database (created and dropped here), or a temporary SQLite file without DATABASE
 
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -60,13 +61,83 @@ def bench_seed(args, env):
           f"{args.subscribers / elapsed:,.0f} subscribers/s, peak RSS {peak_mib:.0f} MiB")
 
 
-BENCHMARKS = {"seed": bench_seed}
+def _wait_http(url: str, timeout: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"{url} did not answer within {timeout}s")
+
+
+def _rss_peak_mib(pid: int) -> float:
+    """VmHWM: the most this process ever held in RAM."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_signup(args, env):
+    """POST /subscribe/ under gunicorn, 20 concurrent clients (wrk), the verification email
+    queued to Redis after commit — the work a real signup does, minus the worker."""
+    import shutil
+    import signal
+
+    import redis
+
+    if not shutil.which("wrk"):
+        sys.exit("the signup benchmark needs wrk (apt-get install wrk)")
+    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
+    redis.Redis.from_url(broker).flushdb()
+    manage = [sys.executable, "manage.py"]
+    run([*manage, "migrate", "--noinput", "-v0"], env)
+    run([*manage, "seed_demo"], env)
+    port = 8765
+    web_env = {**env, "CELERY_BROKER_URL": broker, "SIGNUP_RATE_LIMIT": "off", "DEBUG": "0",
+               "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1"}
+    workers = str(args.web_workers)
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "newsroom.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", workers,
+         "--log-level", "warning"], cwd=ROOT, env=web_env,
+    )
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/healthz")
+        url = f"http://127.0.0.1:{port}/ar/subscribe/"
+        subprocess.run(["wrk", "-t2", "-c20", "-d3s", "-s", "scripts/wrk_signup.lua", url], cwd=ROOT,
+                       capture_output=True, check=True)  # warm-up: connections, caches
+        out = subprocess.run(
+            ["wrk", "-t2", "-c20", f"-d{args.seconds}s", "--latency", "-s", "scripts/wrk_signup.lua", url],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout
+        children = [int(p) for p in Path(f"/proc/{gunicorn.pid}/task/{gunicorn.pid}/children").read_text().split()]
+        peak = max(_rss_peak_mib(pid) for pid in children)
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    queued = redis.Redis.from_url(broker).llen("default")
+    print(f"signup: {rps:,.0f} requests/s at 20 clients, p50 {p50}, p99 {p99}, "
+          f"non-2xx {errors.group(1) if errors else 0}, {queued:,} verification emails queued, "
+          f"gunicorn {workers} workers, peak RSS per worker {peak:.0f} MiB")
+
+
+BENCHMARKS = {"seed": bench_seed, "signup": bench_signup}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="*", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=15, help="signup: load duration")
+    parser.add_argument("--web-workers", type=int, default=4, help="signup: gunicorn workers")
     args = parser.parse_args()
     unknown = set(args.which) - set(BENCHMARKS)
     if unknown:

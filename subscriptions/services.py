@@ -9,7 +9,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
@@ -80,14 +80,27 @@ def subscriber_signup(
 
 
 def _pending_or_existing(*, email: str, name: str, language: str) -> Subscriber:
-    existing = Subscriber.objects.with_email(email).first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent insert must not abort us
-            return Subscriber.objects.create(email=email, name=name, language=language)
-    except IntegrityError:
-        return Subscriber.objects.with_email(email).get()
+    """The subscriber for this address, created pending if new.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite both have
+    it) instead of SELECT + savepoint + INSERT: signup is the busiest write path, and a
+    concurrent insert of the same address simply waits for the other and returns none.
+    """
+    now = timezone.now()
+    table = Subscriber._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (email, name, language, status, source, created_at, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [email, name, language, Subscriber.Status.PENDING, Subscriber.Source.FORM, now, now],
+        )
+        row = cursor.fetchone()
+    if row:
+        return Subscriber(
+            pk=row[0], email=email, name=name, language=language, status=Subscriber.Status.PENDING,
+            source=Subscriber.Source.FORM, created_at=now, updated_at=now, verification_count=0,
+        )
+    return Subscriber.objects.with_email(email).get()
 
 
 def _needs_verification(subscriber: Subscriber, newsletter: Newsletter) -> bool:

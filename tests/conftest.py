@@ -44,7 +44,10 @@ def _fresh_cache():
     """Rate limits and cached counts live in the cache; no test inherits another's."""
     from django.core.cache import cache
 
+    from subscriptions.selectors import newsletter_default_forget
+
     cache.clear()
+    newsletter_default_forget()  # a rolled-back test's newsletter must not linger
     yield
 
 
