@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription
+from subscriptions.snippets import signup_snippets
 
 
 @admin.register(Newsletter)
@@ -10,12 +12,25 @@ class NewsletterAdmin(admin.ModelAdmin):
     list_filter = ["language", "auto_send", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["signup_code"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "description", "language", "is_active"]}),
+        (None, {"fields": ["name", "slug", "description", "language", "is_active", "welcome_text"]}),
         (_("Sender"), {"fields": ["from_name", "from_email", "reply_to", "organisation", "postal_address"]}),
         (_("Schedule"), {"fields": ["send_weekday", "send_time", "auto_send"]}),
         (_("Selection"), {"fields": ["top_limit", "per_section_limit", "light_limit", "total_limit"]}),
+        (_("Signup form for the news site"), {"fields": ["signup_code"]}),
     ]
+
+    @admin.display(description=_("HTML to paste"))
+    def signup_code(self, obj):
+        snippets = signup_snippets(title=obj.name if obj else "", language=obj.language if obj else "ar")
+        return format_html(
+            "<p>{}</p><pre dir='ltr' style='white-space:pre-wrap'>{}</pre><p>{}</p><pre dir='ltr' style='white-space:pre-wrap'>{}</pre>",
+            _("The widget, in an iframe (its site must be in SIGNUP_FRAME_ANCESTORS):"),
+            snippets["iframe"],
+            _("Or a plain form that works without scripts:"),
+            snippets["form"],
+        )
 
 
 class SubscriptionInline(admin.TabularInline):

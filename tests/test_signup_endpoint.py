@@ -186,3 +186,20 @@ def test_no_newsletter_means_signups_are_closed_not_a_crash(client, newsletter, 
 
 def test_only_get_and_post(client):
     assert client.put(URL).status_code == 405
+
+
+def test_the_plain_html_snippet_from_the_admin_signs_a_reader_up(client, admin_client, newsletter, settings, django_capture_on_commit_callbacks):
+    """The form an editor copies from the newsletter's admin page works as pasted."""
+    import re
+
+    settings.SIGNUP_FRAME_ANCESTORS = ["https://news.example"]
+    page = admin_client.get(f"/ar/admin/subscriptions/newsletter/{newsletter.pk}/change/").content.decode()
+    assert "&lt;iframe src=" in page and "/ar/subscribe/embed/" in page
+    snippet = page[page.index("&lt;form action="):]
+    names = set(re.findall(r"name=&quot;(\w+)&quot;", snippet[: snippet.index("&lt;/form&gt;")]))
+    assert names == {"source", "name", "email", "website"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/ar/subscribe/", {"source": "snippet", "name": "ليلى", "email": "layla@example.com", "website": ""},
+                               headers={"Origin": "https://news.example"})
+    assert response.status_code == 200 and SUCCESS_AR in response.content.decode()
+    assert ConsentEvent.objects.get().form == "snippet"
