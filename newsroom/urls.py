@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from newsroom.health import healthz
+from subscriptions import views_leaving
 
 admin.site.site_header = admin.site.site_title = "Nashra · نشرة"
 
@@ -10,6 +11,9 @@ admin.site.site_header = admin.site.site_title = "Nashra · نشرة"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The List-Unsubscribe URL: one-click POSTs must get a 200 here, never a redirect.
+    path("unsubscribe/<str:token>/", views_leaving.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/resubscribe/", views_leaving.resubscribe, name="resubscribe"),
 ]
 
 # Pages for people: /ar/… and /en/…; a bare path redirects to the reader's language.

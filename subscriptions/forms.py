@@ -76,3 +76,17 @@ def allowed_origins(request) -> set[str]:
     own = f"{request.scheme}://{request.get_host()}"
     site = settings.SITE_URL
     return {own, site, *settings.SIGNUP_FRAME_ANCESTORS}
+
+
+class PreferencesForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=NAME_MAX, required=False, strip=True)
+    language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
+    newsletters = forms.MultipleChoiceField(
+        label=_("Newsletters"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, newsletters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["newsletters"].choices = [(str(n.pk), n.name) for n in newsletters]
+
+    clean_name = SignupForm.clean_name

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from subscriptions.tokens import make_confirm_token, make_unsubscribe_token
+from subscriptions.tokens import make_confirm_token, make_preferences_token, make_unsubscribe_token
 
 
 def absolute(path: str) -> str:
@@ -20,3 +20,8 @@ def confirm_url(subscriber, newsletter_ids, *, language: str | None = None) -> s
     with translation.override(language or subscriber.language):
         return absolute(reverse("subscriptions:confirm", args=[make_confirm_token(subscriber, newsletter_ids)]))
 
+
+
+def preferences_url(subscriber_id: int, *, language: str) -> str:
+    with translation.override(language):
+        return absolute(reverse("subscriptions:preferences", args=[make_preferences_token(subscriber_id)]))

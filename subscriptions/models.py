@@ -238,3 +238,39 @@ class ConsentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the consent log is append-only")
+
+
+class Suppression(models.Model):
+    """Addresses that must not come back: a keyed hash, never the address itself.
+
+    An erased reader leaves only this row, so neither the signup form nor an import
+    can silently re-add them, while nobody can read the address back out of it.
+    """
+
+    class Reason(models.TextChoices):
+        ERASED = "erased", _("Erased on request")
+        MANUAL = "manual", _("Blocked by an editor")
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason, default=Reason.ERASED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+
+    def __str__(self):
+        return f"{self.get_reason_display()} · {self.email_hash[:12]}…"
+
+    @staticmethod
+    def hash_email(address: str) -> str:
+        """HMAC of the normalised, lower-cased address, keyed by SECRET_KEY (so a leaked
+        table cannot be reversed with a dictionary of common addresses)."""
+        from django.utils.crypto import salted_hmac
+
+        normal = normalize_email(address).lower()
+        return salted_hmac("nashra.suppression", normal, algorithm="sha256").hexdigest()
+
+    @classmethod
+    def is_suppressed(cls, address: str) -> bool:
+        return cls.objects.filter(email_hash=cls.hash_email(address)).exists()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from subscriptions import tasks
 from subscriptions.erasure import consent_events_erase
-from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription
+from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription, Suppression
 from subscriptions.tokens import ConfirmClaim, confirm_token_matches
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ def subscriber_signup(
     - pending → the email again, subject to the cooldown;
     - confirmed and already subscribed to this newsletter, bounced, complained → nothing.
     """
+    if Suppression.is_suppressed(email):
+        return False  # erased on request: never re-added, and the form must not say so
     now = timezone.now()
     with transaction.atomic():
         subscriber = _pending_or_existing(email=email, name=name, language=language)
