@@ -20,6 +20,10 @@ app.conf.task_queues = (Queue("default"), Queue("mail"))
 app.conf.beat_schedule = {
     # Lets the dashboard and /healthz-style checks see that a worker is alive.
     "worker-heartbeat": {"task": "newsroom.tasks.worker_heartbeat", "schedule": 60.0},
+    # Compiles each newsletter's digest once its weekly slot has passed (idempotent, so
+    # a tick every 5 minutes is safe). No week-ahead ETA tasks: Redis would redeliver
+    # them after the visibility timeout.
+    "digests-compile-due": {"task": "subscriptions.tasks.digests_compile_due", "schedule": 300.0},
 }
 
 app.autodiscover_tasks()

@@ -20,3 +20,18 @@ def confirm_url(subscriber, newsletter_ids, *, language: str | None = None) -> s
     with translation.override(language or subscriber.language):
         return absolute(reverse("subscriptions:confirm", args=[make_confirm_token(subscriber, newsletter_ids)]))
 
+
+
+def home_url(*, language: str) -> str:
+    with translation.override(language):
+        return absolute(reverse("subscriptions:home"))
+
+
+def digest_web_url(digest) -> str:
+    """The digest's web version, in its newsletter's language: its canonical URL."""
+    with translation.override(digest.newsletter.language):
+        return absolute(reverse("subscriptions:archive_detail", args=[digest.slug]))
+
+
+def digest_admin_url(digest_id: int) -> str:
+    return absolute(reverse("admin:subscriptions_digest_change", args=[digest_id]))
