@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -107,6 +108,22 @@ class ConsentEventAdmin(admin.ModelAdmin):
         return False
 
 
+class ArticleAutocomplete(AutocompleteSelect):
+    """Django's autocomplete widget looks up each row's chosen article with its own
+    query; a digest page has up to 50 rows. ``known`` (id → title, loaded once per page
+    by the inline) answers those lookups; anything else falls back to Django's way."""
+
+    known: dict[str, str] = {}
+
+    def optgroups(self, name, value, attr=None):
+        chosen = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if not chosen or any(v not in self.known for v in chosen):
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        options += [self.create_option(name, v, self.known[v], True, len(options)) for v in chosen[:1]]
+        return [(None, options, 0)]
+
+
 class DigestItemInline(admin.TabularInline):
     """The digest's items: change a position number to reorder, tick delete to drop,
     "add another" to put in any article (searched by title)."""
@@ -121,6 +138,19 @@ class DigestItemInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("article", "section")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "article":
+            kwargs["widget"] = ArticleAutocomplete(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None and "article" in formset.form.base_fields:
+            widget = formset.form.base_fields["article"].widget
+            widget = getattr(widget, "widget", widget)  # inside the add/change-links wrapper
+            widget.known = {str(pk): title for pk, title in obj.items.values_list("article_id", "article__title")}
+        return formset
 
     def _editable(self, obj) -> bool:
         return obj is None or obj.is_editable
