@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import mrml
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.text import Truncator
 
 from newsroom.selectors import articles_by_ids
 from subscriptions.digest import digest_dates
@@ -21,6 +22,8 @@ from subscriptions.personalize import TOKENS, defuse
 # No web-font <link>s (mrml would add Google Fonts for its default font): the font
 # stack is system fonts with Arabic glyphs, and nothing loads from a third party.
 RENDER_OPTIONS = mrml.RenderOptions(disable_comments=True, fonts={})
+# A teaser, not the article: long summaries are cut (with …) so a full digest stays small.
+SUMMARY_MAX = 280
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _blocks(digest: Digest) -> list[Block]:
         view = ItemView(
             title=defuse(article.title),
             url=with_utm(article.url, newsletter=digest.newsletter, digest=digest),
-            summary=defuse(article.summary),
+            summary=defuse(Truncator(article.summary).chars(SUMMARY_MAX)),
             image_url=article.image_url,
         )
         if blocks and blocks[-1].group == item.group and blocks[-1].heading == heading:
