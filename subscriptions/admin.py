@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -171,11 +173,18 @@ class DigestAdmin(admin.ModelAdmin):
     list_filter = ["status", "newsletter"]
     list_select_related = ["newsletter"]
     search_fields = ["subject", "slug"]
-    fields = [
-        "subject", "intro", "newsletter", "status", "period_start", "period_end", "slug",
+    fieldsets = [
+        (None, {"fields": ["subject", "intro"]}),
+        (_("Details"), {"fields": [
+            ("newsletter", "status"), ("period_start", "period_end"), "slug",
+            ("rendered_at", "approved_at", "approved_by"), ("sent_at", "created_at"),
+        ]}),
+    ]
+    readonly_fields = [
+        "newsletter", "status", "period_start", "period_end", "slug",
         "rendered_at", "approved_at", "approved_by", "sent_at", "created_at",
     ]
-    readonly_fields = [f for f in fields if f not in ("subject", "intro")]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})}}
     inlines = [DigestItemInline]
     change_form_template = "admin/subscriptions/digest/change_form.html"
 
