@@ -55,7 +55,7 @@ def test_an_unknown_newsletter_is_a_clear_error():
         compile_digest("--newsletter", "nope")
 
 
-def test_a_malformed_date_is_refused(capsys):
+def test_a_malformed_date_is_refused():
     NewsletterFactory()
     with pytest.raises(CommandError, match="--end"):
         compile_digest("--end", "26/11/2026")
