@@ -26,6 +26,10 @@ app.conf.beat_schedule = {
         "task": "subscriptions.tasks.purge_pending_subscribers",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Compiles each newsletter's digest once its weekly slot has passed (idempotent, so
+    # a tick every 5 minutes is safe). No week-ahead ETA tasks: Redis would redeliver
+    # them after the visibility timeout.
+    "digests-compile-due": {"task": "subscriptions.tasks.digests_compile_due", "schedule": 300.0},
 }
 
 app.autodiscover_tasks()

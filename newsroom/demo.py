@@ -47,6 +47,18 @@ ARTICLES = [
 ]
 
 
+# Last week's issue, so the archive has one sent digest: section slug, title, summary,
+# editors' pick, views. Published 7–12 days before now.
+LAST_WEEK = [
+    ("politics", "الحكومة تعلن خطة لإصلاح قطاع النقل العام", "تتضمن الخطة تجديد أسطول الحافلات وتوسيع خطوط النقل داخل المدن.", True, 16400),
+    ("economy", "انخفاض أسعار الذهب في السوق المحلية", "تراجع سعر الغرام بعد ارتفاع متواصل استمر ثلاثة أسابيع.", False, 14100),
+    ("local", "افتتاح جسر المشاة الجديد قرب الجامعة", "يخدم الجسر آلاف الطلاب يومياً ويخفف الازدحام عند الإشارة.", False, 8300),
+    ("culture", "أمسية شعرية في دار الأوبرا تستعيد قصائد نزار قباني", "قرأ شعراء شباب مختارات من دواوينه أمام جمهور غفير.", False, 6200),
+    ("sports", "منتخب الشباب يفوز بلقب البطولة العربية", "حسم الفريق النهائي بركلات الترجيح بعد تعادل مثير.", True, 21900),
+    ("light", "مقهى يقدّم القهوة مجاناً لمن يقرأ كتاباً", "صاحب المقهى يقول إنه يريد إعادة الناس إلى القراءة.", False, 12800),
+]
+
+
 def seed_articles(*, now=None) -> int:
     """Create or refresh the demo sections and articles, spread over the last 7 days."""
     now = now or timezone.now()
@@ -70,6 +82,24 @@ def seed_articles(*, now=None) -> int:
                 "author": "فريق التحرير",
                 "section": sections[section],
                 "published_at": published_at,
+                "status": Article.Status.PUBLISHED,
+                "editors_pick": pick,
+                "views": views,
+            },
+        )
+    for index, (section, title, summary, pick, views) in enumerate(LAST_WEEK):
+        Article.objects.update_or_create(
+            source=SOURCE,
+            external_id=f"demo-last-week-{index + 1}",
+            defaults={
+                "title": title,
+                "slug": f"demo-last-week-{index + 1}",
+                "url": f"https://news.example/{section}/last-week-{index + 1}/",
+                "summary": summary,
+                "image_url": "",
+                "author": "فريق التحرير",
+                "section": sections[section],
+                "published_at": now - timedelta(days=7, hours=3 + index * 18),
                 "status": Article.Status.PUBLISHED,
                 "editors_pick": pick,
                 "views": views,

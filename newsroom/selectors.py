@@ -1,5 +1,6 @@
 """Read-only article queries. Other apps (subscriptions) read articles only through here."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -7,15 +8,25 @@ from django.db.models import QuerySet
 from newsroom.models import Article, Section
 
 
-def articles_published_between(*, start: datetime, end: datetime) -> QuerySet[Article]:
-    """Published articles with ``start <= published_at < end``, newest first."""
-    return (
-        Article.objects.filter(
-            status=Article.Status.PUBLISHED, published_at__gte=start, published_at__lt=end
-        )
-        .select_related("section")
-        .order_by("-published_at", "-id")
+def articles_published_between(
+    *, start: datetime, end: datetime, exclude_ids: Iterable[int] | QuerySet | None = None
+) -> QuerySet[Article]:
+    """Published articles with ``start <= published_at < end``, newest first.
+
+    ``exclude_ids`` may be a queryset of ids (``values("article_id")``): it becomes a
+    subquery, so the caller's "already used" articles cost no extra round trip.
+    """
+    articles = Article.objects.filter(
+        status=Article.Status.PUBLISHED, published_at__gte=start, published_at__lt=end
     )
+    if exclude_ids is not None:
+        articles = articles.exclude(pk__in=exclude_ids)
+    return articles.select_related("section").order_by("-published_at", "-id")
+
+
+def articles_by_ids(*, ids: Iterable[int]) -> dict[int, Article]:
+    """The articles with these ids (any status), with their section, in one query."""
+    return {a.pk: a for a in Article.objects.filter(pk__in=list(ids)).select_related("section")}
 
 
 def sections_in_order() -> QuerySet[Section]:

@@ -129,7 +129,41 @@ def bench_signup(args, env):
           f"gunicorn {workers} workers, peak RSS per worker {peak:.0f} MiB")
 
 
-BENCHMARKS = {"seed": bench_seed, "signup": bench_signup}
+# Runs inside Django (a child process on the scratch database): render this week's demo
+# digest repeatedly, as approval does once per digest, and report one render.
+DIGEST_SCRIPT = """
+import json, os, resource, time
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+django.setup()
+from subscriptions.models import Digest
+from subscriptions.rendering import digest_render
+digest = Digest.objects.select_related("newsletter").filter(status="draft").order_by("-period_end").first()
+digest_render(digest=digest)  # warm: templates compiled, translations loaded
+runs = 20
+started = time.perf_counter()
+for _ in range(runs):
+    rendered = digest_render(digest=digest)
+elapsed = (time.perf_counter() - started) / runs
+print(json.dumps({"ms": elapsed * 1000, "html": len(rendered.html.encode()), "text": len(rendered.text.encode()),
+                  "items": digest.items.count(), "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def bench_digest(args, env):
+    import json
+
+    manage = [sys.executable, "manage.py"]
+    run([*manage, "migrate", "--noinput", "-v0"], env)
+    run([*manage, "seed_demo"], env)  # compiles this week's digest
+    _, out = run([sys.executable, "-c", DIGEST_SCRIPT], env)
+    result = json.loads(out.strip().splitlines()[-1])
+    print(f"digest render: {result['ms']:.0f} ms, HTML {result['html'] / 1024:.1f} KB "
+          f"(text {result['text'] / 1024:.1f} KB, {result['items']} items; "
+          f"{1000 / result['ms']:,.0f} renders/s, peak RSS {result['rss_kib'] / 1024:.0f} MiB)")
+
+
+BENCHMARKS = {"seed": bench_seed, "signup": bench_signup, "digest": bench_digest}
 
 
 def main():

@@ -1,12 +1,12 @@
 """Demo newsletter and demo readers. Readers are made in bulk: a million of them is a
 benchmark fixture, so the PostgreSQL path is one INSERT … SELECT generate_series."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from subscriptions.models import Newsletter, Subscriber, Subscription
+from subscriptions.models import Digest, Newsletter, Subscriber, Subscription
 
 NEWSLETTER_SLUG = "this-week"
 # Demo readers are reader<i>@<DEMO_DOMAIN>, i = 1..N, so re-running makes no duplicates.
@@ -33,6 +33,7 @@ def seed_newsletter() -> Newsletter:
             "language": "ar",
             "organisation": "جريدة الأيام",
             "postal_address": "شارع بغداد، دمشق",
+            "month_names": Newsletter.MonthNames.LEVANTINE,
         },
     )
     return newsletter
@@ -111,3 +112,29 @@ def _seed_batched(newsletter: Newsletter, count: int) -> int:
                 ignore_conflicts=True,
             )
     return Subscriber.objects.filter(source=Subscriber.Source.DEMO).count() - before
+
+
+def seed_digests(*, newsletter: Newsletter, now=None):
+    """This week's digest as a draft for the editors, and last week's as sent, so the
+    admin has a digest to curate and the archive a web version to show.
+
+    Periods end at local midnight after today: re-running seed_demo the same day finds
+    the same two digests instead of making more. Returns (this week's, last week's).
+    """
+    from subscriptions.digest import PERIOD, digest_approve, digest_compile, local_zone
+
+    now = now or timezone.now()
+    zone = local_zone()
+    end = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
+    previous = digest_compile(newsletter=newsletter, period_end=end - PERIOD)
+    if previous is not None and previous.status == Digest.Status.DRAFT:
+        previous.intro = "أسبوع من الأخبار الطيبة: لقب عربي لمنتخب الشباب وخطة جديدة للنقل العام."
+        previous.save(update_fields=["intro"])
+        digest_approve(digest=previous)
+        # Demo only: marking it sent is the sending pipeline's job in real life.
+        Digest.objects.filter(pk=previous.pk).update(status=Digest.Status.SENT, sent_at=previous.period_end)
+    current = digest_compile(newsletter=newsletter, period_end=end)
+    if current is not None and current.status == Digest.Status.DRAFT and not current.intro:
+        current.intro = "إليكم أبرز ما نشرناه هذا الأسبوع، ومعه باقة من المواضيع الخفيفة في الختام."
+        current.save(update_fields=["intro"])
+    return current, previous

@@ -25,3 +25,16 @@ def confirm_url(subscriber, newsletter_ids, *, language: str | None = None) -> s
 def preferences_url(subscriber_id: int, *, language: str) -> str:
     with translation.override(language):
         return absolute(reverse("subscriptions:preferences", args=[make_preferences_token(subscriber_id)]))
+def home_url(*, language: str) -> str:
+    with translation.override(language):
+        return absolute(reverse("subscriptions:home"))
+
+
+def digest_web_url(digest) -> str:
+    """The digest's web version, in its newsletter's language: its canonical URL."""
+    with translation.override(digest.newsletter.language):
+        return absolute(reverse("subscriptions:archive_detail", args=[digest.slug]))
+
+
+def digest_admin_url(digest_id: int) -> str:
+    return absolute(reverse("admin:subscriptions_digest_change", args=[digest_id]))

@@ -8,6 +8,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -17,6 +18,10 @@ from subscriptions.normalize import normalize_email
 
 
 class Newsletter(models.Model):
+    class MonthNames(models.TextChoices):
+        STANDARD = "standard", _("Standard (يناير، فبراير…)")
+        LEVANTINE = "levantine", _("Levantine (كانون الثاني، شباط…)")
+
     class Weekday(models.IntegerChoices):
         MONDAY = 0, _("Monday")
         TUESDAY = 1, _("Tuesday")
@@ -52,7 +57,28 @@ class Newsletter(models.Model):
     top_limit = models.PositiveSmallIntegerField(_("top stories"), default=5)
     per_section_limit = models.PositiveSmallIntegerField(_("items per section"), default=3)
     light_limit = models.PositiveSmallIntegerField(_("light items"), default=3)
-    total_limit = models.PositiveSmallIntegerField(_("items in total"), default=25)
+    # Capped at 50 so a full digest stays well under Gmail's ~102 KB clipping point.
+    total_limit = models.PositiveSmallIntegerField(
+        _("items in total"), default=25, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    # The digest's default subject. Plain replacement, not str.format: an editor's
+    # template must not be able to reach Python attributes.
+    subject_template = models.CharField(
+        _("subject template"),
+        max_length=200,
+        default="{name} · {dates}",
+        help_text=_("{name} is the newsletter's name, {dates} the week's date range."),
+    )
+    month_names = models.CharField(
+        _("Arabic month names"), max_length=10, choices=MonthNames, default=MonthNames.STANDARD
+    )
+    # Appended to every article link in the digest; an empty source turns tagging off.
+    utm_source = models.CharField(_("utm_source"), max_length=100, blank=True, default="nashra")
+    utm_medium = models.CharField(_("utm_medium"), max_length=100, blank=True, default="email")
+    utm_campaign = models.CharField(
+        _("utm_campaign"), max_length=100, blank=True, default="",
+        help_text=_("Empty: the digest's own slug, so each issue is its own campaign."),
+    )
     welcome_text = models.TextField(
         _("welcome message"),
         blank=True,
@@ -274,3 +300,95 @@ class Suppression(models.Model):
     @classmethod
     def is_suppressed(cls, address: str) -> bool:
         return cls.objects.filter(email_hash=cls.hash_email(address)).exists()
+
+
+class Digest(models.Model):
+    """One issue of a newsletter: the articles of a 7-day period, curated, rendered once.
+
+    A digest is written in its newsletter's language (the articles and the intro are),
+    so it stores one rendered pair, ``html`` and ``text``, with placeholders for each
+    reader's fields (see ``subscriptions.personalize``). A bilingual site runs one
+    newsletter per language.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        APPROVED = "approved", _("Approved")
+        # The sending pipeline moves a digest through these.
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # A digest that may already be in a reader's inbox: its articles are not repeated
+    # and its web version is public.
+    GONE_OUT = (Status.SENDING, Status.PAUSED, Status.SENT)
+
+    # PROTECT: deleting a newsletter must not silently delete its archive.
+    newsletter = models.ForeignKey(
+        Newsletter, verbose_name=_("newsletter"), on_delete=models.PROTECT, related_name="digests"
+    )
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    subject = models.CharField(_("subject"), max_length=200)
+    intro = models.TextField(_("intro"), blank=True, help_text=_("Optional: a few words from the editors."))
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    # Rendered once, on approval, with [[nashra:…]] placeholders for each reader.
+    html = models.TextField(_("HTML body"), blank=True, editable=False)
+    text = models.TextField(_("text body"), blank=True, editable=False)
+    rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        constraints = [
+            # Compiling the same period twice finds this row instead of making another.
+            models.UniqueConstraint(fields=["newsletter", "period_end"], name="digest_unique_period"),
+        ]
+        indexes = [models.Index(fields=["status", "-sent_at"], name="digest_status_sent")]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class DigestItem(models.Model):
+    class Group(models.TextChoices):
+        TOP = "top", _("Top stories")
+        SECTION = "section", _("Section highlights")
+        LIGHT = "light", _("Something lighter")
+
+    digest = models.ForeignKey(Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="items")
+    article = models.ForeignKey(
+        "newsroom.Article", verbose_name=_("article"), on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.CharField(_("group"), max_length=10, choices=Group, default=Group.SECTION)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # The heading a section highlight is shown under; empty for top and light items.
+    section = models.ForeignKey(
+        "newsroom.Section", verbose_name=_("section"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("digest item")
+        verbose_name_plural = _("digest items")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "article"], name="digestitem_unique_article"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.get_group_display()}"

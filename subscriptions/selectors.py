@@ -2,7 +2,9 @@
 
 import time
 
-from subscriptions.models import Newsletter
+from django.db.models import QuerySet
+
+from subscriptions.models import Digest, Newsletter
 
 # The public pages and the signup endpoint ask for the default newsletter on every
 # request; it changes rarely, so each process keeps it for a short while.
@@ -23,3 +25,21 @@ def newsletter_default(*, fresh: bool = False) -> Newsletter | None:
 def newsletter_default_forget() -> None:
     global _default_cache
     _default_cache = (0.0, None)
+
+
+def digests_sent() -> QuerySet[Digest]:
+    """The archive: every sent digest, newest first."""
+    return (
+        Digest.objects.filter(status=Digest.Status.SENT)
+        .select_related("newsletter")
+        .order_by("-sent_at", "-period_end", "-id")
+    )
+
+
+def digest_public(*, slug: str) -> Digest | None:
+    """A digest whose web version may be shown: one that has reached readers.
+
+    Not only ``sent``: while a large list is still ``sending`` (or ``paused``), readers
+    who already have it click "view in your browser" and must not get a 404.
+    """
+    return Digest.objects.filter(slug=slug, status__in=Digest.GONE_OUT).select_related("newsletter").first()

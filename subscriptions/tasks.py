@@ -2,11 +2,16 @@
 
 import logging
 import random
+import smtplib
 
-from anymail.exceptions import AnymailRequestsAPIError
+from anymail.exceptions import AnymailAPIError, AnymailRequestsAPIError
 from celery import shared_task
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+
+from subscriptions import digest as digest_service
+from subscriptions import emails
+from subscriptions.models import Digest
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +71,25 @@ def purge_pending_subscribers() -> int:
     from subscriptions.services import subscribers_purge_pending
 
     return subscribers_purge_pending(older_than_days=settings.PENDING_PURGE_DAYS)
+
+
+@shared_task(ignore_result=True)
+def digests_compile_due() -> int:
+    """Beat, every 5 minutes: compile (and approve or announce) digests whose weekly
+    slot has come. Idempotent, so a redelivered or doubled tick is harmless."""
+    return len(digest_service.digests_compile_due())
+
+
+# A mail server hiccup should not lose the note; retries back off up to ~10 minutes.
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, AnymailAPIError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def digest_notify_staff(digest_id: int) -> int:
+    digest = Digest.objects.select_related("newsletter").filter(pk=digest_id).first()
+    if digest is None or digest.status != Digest.Status.DRAFT:
+        return 0  # deleted, or already handled by an editor before the note went out
+    return emails.staff_notify_draft(digest=digest)

@@ -12,4 +12,6 @@ urlpatterns = [
     path("preferences/<str:token>/", views_leaving.preferences, name="preferences"),
     path("preferences/<str:token>/export/", views_leaving.preferences_export, name="preferences_export"),
     path("preferences/<str:token>/erase/", views_leaving.preferences_erase, name="preferences_erase"),
+    path("archive/", views.archive_index, name="archive_index"),
+    path("archive/<slug:slug>/", views.archive_detail, name="archive_detail"),
 ]

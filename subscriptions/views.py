@@ -9,7 +9,8 @@ timestamp and per-IP rate limits instead (subscriptions/signup.py).
 import copy
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -17,15 +18,20 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from newsroom.clientip import client_ip
 from newsroom.ratelimit import hit, parse_limits
 from subscriptions import signup, tokens
+from subscriptions.emails import digest_body
 from subscriptions.forms import HONEYPOT_FIELD, SignupForm, form_timestamp
 from subscriptions.models import Newsletter
-from subscriptions.selectors import newsletter_default
+from subscriptions.selectors import digest_public, digests_sent, newsletter_default
 from subscriptions.services import ConfirmResult, subscriber_confirm, subscriber_signup
+from subscriptions.web import web_version
+
+LATEST_ON_HOME = 5
+ARCHIVE_PAGE_SIZE = 20
 
 
 def success_message() -> str:
@@ -58,8 +64,9 @@ def signup_context(request, *, newsletter, source: str, form=None) -> dict:
 
 def home(request):
     """The newsletter's home: what it is, the signup form, the latest issues."""
-    newsletter = newsletter_default()
-    return render(request, "subscriptions/home.html", signup_context(request, newsletter=newsletter, source="page"))
+    context = signup_context(request, newsletter=newsletter_default(), source="page")
+    context["latest"] = digests_sent()[:LATEST_ON_HOME]
+    return render(request, "subscriptions/home.html", context)
 
 
 def framable(response):
@@ -192,3 +199,19 @@ def _link_invalid(request, *, status: int):
     context = signup_context(request, newsletter=newsletter, source="resend")
     context["expired"] = status == 410
     return render(request, "subscriptions/link_invalid.html", context, status=status)
+
+
+# --------------------------------------------------------------------------- archive
+@require_safe
+def archive_index(request):
+    page = Paginator(digests_sent(), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "subscriptions/archive_index.html", {"page": page, "newsletter": newsletter_default()})
+
+
+@require_safe
+def archive_detail(request, slug: str):
+    """A digest's web version ("view in your browser"): the stored body, no reader's data."""
+    digest = digest_public(slug=slug)
+    if digest is None:
+        raise Http404("no such digest")
+    return HttpResponse(web_version(digest=digest, body=digest_body(digest), request=request))

@@ -54,3 +54,21 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
     subscriber = factory.SubFactory(SubscriberFactory)
     newsletter = factory.SubFactory(NewsletterFactory)
+
+
+# A Thursday-09:00 slot in the default TIME_ZONE (Asia/Damascus): digest periods in
+# tests end here unless a test says otherwise.
+def slot_end() -> datetime.datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime.datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Asia/Damascus"))
+
+
+def light_section(**kwargs):
+    return SectionFactory(slug="light", name="منوعات", kind=Section.Kind.LIGHT, order=99, **kwargs)
+
+
+def published(*, section, days_before: float = 1, end=None, **kwargs):
+    """An article published ``days_before`` days before ``end`` (default: slot_end())."""
+    end = end or slot_end()
+    return ArticleFactory(section=section, published_at=end - datetime.timedelta(days=days_before), **kwargs)

@@ -73,3 +73,20 @@ def test_a_negative_count_is_a_clear_error():
 
     with pytest.raises(CommandError, match="0 or more"):
         seed("--subscribers", "-1")
+
+
+def test_seed_leaves_this_weeks_digest_for_the_editors_and_last_weeks_in_the_archive(client):
+    from subscriptions.models import Digest
+
+    output = seed()
+    seed()  # the same day again: no more digests
+
+    current = Digest.objects.get(status=Digest.Status.DRAFT)
+    sent = Digest.objects.get(status=Digest.Status.SENT)
+    assert Digest.objects.count() == 2
+    assert current.items.count() >= 15 and current.period_end > sent.period_end
+    assert not set(current.items.values_list("article", flat=True)) & set(sent.items.values_list("article", flat=True))
+    assert f"/admin/subscriptions/digest/{current.pk}/change/" in output
+    page = client.get(f"/ar/archive/{sent.slug}/")
+    assert page.status_code == 200 and "منتخب الشباب" in page.content.decode()
+    assert sent.subject in client.get("/ar/").content.decode()

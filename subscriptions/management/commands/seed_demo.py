@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from newsroom.demo import seed_articles
-from subscriptions.demo import seed_newsletter, seed_subscribers
+from subscriptions.demo import seed_digests, seed_newsletter, seed_subscribers
+from subscriptions.links import digest_admin_url, digest_web_url
 
 STAFF_USERNAME = "editor"
 
@@ -30,7 +31,13 @@ class Command(BaseCommand):
             articles = seed_articles()
             newsletter = seed_newsletter()
             password = self._staff_account()
+            current, previous = seed_digests(newsletter=newsletter)
         self.stdout.write(f"articles: {articles} this week; newsletter: {newsletter.slug}")
+        if current is not None:
+            self.stdout.write(f"this week's digest: {current.pk} ({current.get_status_display()}) "
+                              f"{digest_admin_url(current.pk)}")
+        if previous is not None:
+            self.stdout.write(f"last week's digest (sent, in the archive): {digest_web_url(previous)}")
         if subscribers:
             started = time.monotonic()
             created = seed_subscribers(newsletter=newsletter, count=subscribers)
