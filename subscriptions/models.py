@@ -84,6 +84,9 @@ class Newsletter(models.Model):
         blank=True,
         help_text=_("Sent once a reader confirms. Leave empty to send no welcome email."),
     )
+    # Spread a send over this many minutes, so the news site does not get every reader's
+    # click at once. 0: as fast as the ESP's rate allows.
+    send_window_minutes = models.PositiveIntegerField(_("delivery window (minutes)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -345,6 +348,19 @@ class Digest(models.Model):
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Sending (subscriptions/sending.py). The audience is frozen when sending starts:
+    # confirmed, subscribed readers up to ``audience_max_id``; later signups wait for
+    # next week. ``ledger_complete`` turns true once every Delivery row exists.
+    send_started_at = models.DateTimeField(_("sending started at"), null=True, blank=True)
+    audience_max_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    ledger_complete = models.BooleanField(default=False, editable=False)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    # Consecutive ESP failures across batches; past SEND_AUTO_PAUSE_AFTER the digest pauses.
+    esp_error_streak = models.PositiveSmallIntegerField(default=0, editable=False)
+    pause_reason = models.CharField(_("paused because"), max_length=300, blank=True)
+    # Ledger counts recorded when the last batch resolves: recipients = sent + failed +
+    # skipped + uncertain.
+    totals = models.JSONField(_("totals"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-period_end", "-id"]
@@ -392,3 +408,100 @@ class DigestItem(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.get_group_display()}"
+
+
+class SendBatch(models.Model):
+    """A slice of a digest's ledger sent by one task with (at most) one ESP call.
+
+    pending → submitting → done, or → uncertain when a submitting batch is found after a
+    crash or a read timeout: the ESP may or may not have taken it, so it is never resent
+    on its own (an editor's "resend uncertain", or ESP events, settle it).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUBMITTING = "submitting", _("Submitting")
+        DONE = "done", _("Done")
+        UNCERTAIN = "uncertain", _("Uncertain")
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    size = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("send batch")
+        verbose_name_plural = _("send batches")
+        constraints = [models.UniqueConstraint(fields=["digest", "number"], name="sendbatch_unique_number")]
+        indexes = [
+            # The sweeper looks only at unfinished batches.
+            models.Index(
+                fields=["status", "queued_at"], name="sendbatch_unfinished",
+                condition=Q(status__in=["pending", "submitting"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.digest_id}#{self.number} {self.status}"
+
+
+class Delivery(models.Model):
+    """The ledger: one row per (digest, subscriber), created before anything is queued."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUBMITTING = "submitting", _("Submitting")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        UNCERTAIN = "uncertain", _("Uncertain")
+
+    RESOLVED = (Status.SENT, Status.FAILED, Status.SKIPPED, Status.UNCERTAIN)
+
+    digest = models.ForeignKey(Digest, verbose_name=_("digest"), on_delete=models.CASCADE, related_name="deliveries")
+    # SET_NULL: erasing a reader keeps the row (the digest's totals still add up) but
+    # nothing that points at them.
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("subscriber"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="deliveries",
+    )
+    batch = models.PositiveIntegerField(_("batch"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Filled from the ESP's events (subscriptions/receivers.py).
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    bounced_at = models.DateTimeField(_("bounced at"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("complained at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "subscriber"], name="delivery_unique_recipient"),
+        ]
+        indexes = [
+            models.Index(fields=["digest", "batch"], name="delivery_batch"),
+            models.Index(fields=["digest", "status"], name="delivery_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.digest_id} → {self.subscriber_id}: {self.status}"
+
+    @classmethod
+    def export_for_subscriber(cls, subscriber) -> list[dict]:
+        """For "download my data"."""
+        return [
+            {"digest": subject, "status": status, "sent_at": sent_at, "opened_at": opened_at, "clicked_at": clicked_at}
+            for subject, status, sent_at, opened_at, clicked_at in cls.objects.filter(subscriber=subscriber)
+            .order_by("id")
+            .values_list("digest__subject", "status", "sent_at", "opened_at", "clicked_at")
+        ]
