@@ -30,6 +30,8 @@ app.conf.beat_schedule = {
     # a tick every 5 minutes is safe). No week-ahead ETA tasks: Redis would redeliver
     # them after the visibility timeout.
     "digests-compile-due": {"task": "subscriptions.tasks.digests_compile_due", "schedule": 300.0},
+    # Re-queues batches whose task a broker lost; marks abandoned ones uncertain.
+    "sweep-sending": {"task": "subscriptions.tasks.sweep_sending", "schedule": 60.0},
 }
 
 app.autodiscover_tasks()

@@ -49,3 +49,38 @@ def hit(scope: str, key: str, limits: list[Limit]) -> bool:
         if count > limit.count:
             allowed = False
     return allowed
+
+
+# A global send rate shared by every worker: each caller reserves the next free slot in
+# Redis ("virtual scheduling") and sleeps until it starts. Celery's own rate_limit is
+# per worker process, so it cannot hold an ESP's account-wide limit.
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if free < now then free = now end
+redis.call('SET', KEYS[1], free + cost, 'PX', math.ceil(free + cost - now) + 60000)
+return math.floor(free - now)
+"""
+
+
+def _redis():
+    client = getattr(cache, "_cache", None)
+    get_client = getattr(client, "get_client", None)
+    return get_client(None, write=True) if get_client else None
+
+
+def send_tokens_acquire(recipients: int, *, key: str = "nashra:send-rate") -> float:
+    """Wait until ``recipients`` more may go out under SEND_RATE_PER_SECOND; returns the
+    seconds waited. A no-op without a rate or without Redis (a single process)."""
+    from django.conf import settings
+
+    rate = settings.SEND_RATE_PER_SECOND
+    client = _redis() if rate else None
+    if not client:
+        return 0.0
+    now_ms = time.time() * 1000
+    wait_ms = int(client.eval(_RESERVE, 1, key, now_ms, recipients * 1000 / rate))
+    if wait_ms > 0:
+        time.sleep(wait_ms / 1000)
+    return max(0, wait_ms) / 1000

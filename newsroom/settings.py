@@ -178,6 +178,23 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"].
 ANYMAIL = env_prefixed("ANYMAIL_")
 
+# --------------------------------------------------------------------------- sending
+# Recipients per batch task (one ESP call); 0 = the ESP's own size (subscriptions/esp.py).
+SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)
+# Global send rate across every worker, recipients per second (a token bucket in the
+# Redis cache); 0 = as fast as the ESP answers.
+SEND_RATE_PER_SECOND = env_int("SEND_RATE_PER_SECOND", 0)
+# After this many consecutive failed ESP calls a digest pauses itself.
+SEND_AUTO_PAUSE_AFTER = env_int("SEND_AUTO_PAUSE_AFTER", 5)
+# Retries of one batch on 429/5xx/connection refused, with exponential backoff + jitter.
+SEND_MAX_RETRIES = env_int("SEND_MAX_RETRIES", 8)
+# A queued batch nobody started within this many seconds had its task lost (a broker
+# flush): the sweeper queues it again. Claiming is idempotent, so a duplicate is harmless.
+SEND_REQUEUE_AFTER = env_int("SEND_REQUEUE_AFTER", 600)
+# A batch still "submitting" this long after its claim lost its worker mid-call: it
+# becomes "uncertain". Longer than a task may run (CELERY_TASK_TIME_LIMIT below).
+SEND_SUBMITTING_TIMEOUT = env_int("SEND_SUBMITTING_TIMEOUT", 660)
+
 # --------------------------------------------------------------------------- celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without a broker every task runs inline, in the caller's process.

@@ -220,8 +220,10 @@ def _locked(digest: Digest) -> Digest:
     return Digest.objects.select_for_update().select_related("newsletter").get(pk=digest.pk)
 
 
-def digest_approve(*, digest: Digest, user=None) -> Digest:
+def digest_approve(*, digest: Digest, user=None, send: bool = False) -> Digest:
     """Render the digest once, store its HTML and text (with placeholders), approve it.
+    With ``send`` (an auto-send newsletter's weekly slot) sending starts once committed;
+    an editor's approval waits for the separate, permission-guarded Send.
 
     Not idempotent on purpose: approving twice is an editor's mistake worth a message.
     """
@@ -241,19 +243,19 @@ def digest_approve(*, digest: Digest, user=None) -> Digest:
         digest.approved_by = user
         digest.status = Digest.Status.APPROVED
         digest.save(update_fields=["html", "text", "rendered_at", "approved_at", "approved_by", "status"])
-        transaction.on_commit(partial(digest_approved, digest))
+        transaction.on_commit(partial(digest_approved, digest, send=send))
     log.info("digest approved", extra={"digest": digest.pk, "by": getattr(user, "pk", None)})
     return digest
 
 
-def digest_approved(digest: Digest) -> None:
+def digest_approved(digest: Digest, *, send: bool = False) -> None:
     """Runs once a digest's approval has committed — an editor's Approve, or the weekly
-    slot of an auto-send newsletter.
+    slot of an auto-send newsletter, which starts sending (subscriptions/sending.py)."""
+    log.info("digest ready to send", extra={"digest": digest.pk, "newsletter": digest.newsletter_id, "send": send})
+    if send:
+        from subscriptions.tasks import send_digest
 
-    For now it only logs. The sending pipeline (Delivery rows, batches to the ESP) is
-    built separately and will be wired in here: this is where sending starts.
-    """
-    log.info("digest ready to send", extra={"digest": digest.pk, "newsletter": digest.newsletter_id})
+        send_digest.delay(digest.pk)
 
 
 def digest_reopen(*, digest: Digest) -> Digest:
@@ -331,7 +333,7 @@ def digests_compile_due(*, now: datetime | None = None) -> list[SlotOutcome]:
                 outcomes.append(SlotOutcome(newsletter.slug, slot, "empty"))
                 continue
             if newsletter.auto_send:
-                digest_approve(digest=digest)
+                digest_approve(digest=digest, send=True)
                 outcomes.append(SlotOutcome(newsletter.slug, slot, "approved", digest.pk))
             else:
                 digest_notify_staff.delay_on_commit(digest.pk)

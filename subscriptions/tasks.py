@@ -93,3 +93,46 @@ def digest_notify_staff(digest_id: int) -> int:
     if digest is None or digest.status != Digest.Status.DRAFT:
         return 0  # deleted, or already handled by an editor before the note went out
     return emails.staff_notify_draft(digest=digest)
+
+
+# --------------------------------------------------------------------------- sending
+# The send path's tasks carry ids only. Batch tasks go to the "mail" queue so sending
+# can get its own workers; a plain `celery -A newsroom worker` consumes it too.
+@shared_task(ignore_result=True)
+def send_digest(digest_id: int) -> int:
+    """Write the ledger (resumable) and queue one task per batch."""
+    from subscriptions import sending
+
+    digest = sending.digest_send(digest_id=digest_id)
+    return digest.recipients
+
+
+def dispatch_batch(digest_id: int, number: int, countdown: int = 0) -> None:
+    send_batch.apply_async((digest_id, number), countdown=countdown or None, queue="mail")
+
+
+@shared_task(bind=True, ignore_result=True, queue="mail", max_retries=None)
+def send_batch(self, digest_id: int, number: int) -> str:
+    """One batch, one ESP call. Idempotent: a redelivered message finds its batch done
+    (or in flight, or uncertain) and sends nothing. Retries only what the ESP refused
+    with 429/5xx or a connection never made, with exponential backoff and jitter."""
+    from subscriptions import sending
+
+    try:
+        return sending.batch_send(digest_id=digest_id, number=number)
+    except sending.Retry as retry:
+        if self.request.retries >= settings.SEND_MAX_RETRIES:
+            sending.batch_failed(digest_id=digest_id, number=number, reason=f"gave up after retries: {retry.reason}")
+            return "failed"
+        countdown = retry.retry_after if retry.retry_after is not None else sending.backoff(self.request.retries)
+        log.info("batch retry", extra={"digest": digest_id, "batch": number, "reason": retry.reason,
+                                       "countdown": round(countdown, 1), "retries": self.request.retries})
+        raise self.retry(countdown=countdown, max_retries=settings.SEND_MAX_RETRIES + 1) from None
+
+
+@shared_task(ignore_result=True)
+def sweep_sending() -> dict:
+    """Beat, every minute: lost batch tasks queued again, abandoned ones uncertain."""
+    from subscriptions import sending
+
+    return sending.sending_sweep()
