@@ -20,6 +20,11 @@ app.conf.task_queues = (Queue("default"), Queue("mail"))
 app.conf.beat_schedule = {
     # Lets the dashboard and /healthz-style checks see that a worker is alive.
     "worker-heartbeat": {"task": "newsroom.tasks.worker_heartbeat", "schedule": 60.0},
+    # Article sources. Each source says how often it wants polling (poll_minutes, 15 by
+    # default); this only looks, every minute, for the ones that are due.
+    "import-articles": {"task": "newsroom.tasks.sources_import_due", "schedule": 60.0},
+    # The week's page views from each source's popularity provider.
+    "article-views": {"task": "newsroom.tasks.sources_views_refresh", "schedule": 3600.0},
 }
 
 app.autodiscover_tasks()
