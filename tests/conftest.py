@@ -170,3 +170,12 @@ def staff_user(db, django_user_model):
 
 def which(program: str) -> str | None:
     return shutil.which(program)
+
+
+@pytest.fixture
+def site():
+    """A stand-in of the news site (WordPress REST, feeds, popularity plugins) on a local port."""
+    from tests.wp_standin import Site
+
+    with Site() as running:
+        yield running
