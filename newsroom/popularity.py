@@ -111,7 +111,7 @@ PROVIDERS = {
 def json_body(fetched, *, where: str):
     try:
         return json.loads(fetched.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested past any sense
         raise ImportFailed(f"{where}: not valid JSON ({exc})") from None
 
 

@@ -62,9 +62,28 @@ def test_a_truncated_json_answer(site, source):
     assert_next_run_recovers(site, source)
 
 
+def test_json_nested_beyond_reason(site, source):
+    site.faults[POSTS] = raw_body(b"[" * 200_000)
+    assert_failed_cleanly(source, run(source), "not valid JSON (maximum recursion depth exceeded")
+
+
 def test_json_that_is_not_a_list_of_posts(site, source):
     site.faults[POSTS] = raw_body(b'{"code": "rest_disabled", "message": "REST API disabled"}')
     assert_failed_cleanly(source, run(source), "expected a JSON list of posts, got a JSON dict")
+
+
+def test_a_site_that_claims_endless_pages_cannot_keep_runs_going(site, source):
+    two_posts = json.dumps(site.posts[:2], ensure_ascii=False).encode()
+    site.faults[POSTS] = raw_body(two_posts, headers={"X-WP-Total": "99999999", "X-WP-TotalPages": "999999"})
+    out = StringIO()
+
+    call_command("import_articles", source.slug, stdout=out)  # returns: that is the test
+
+    assert Article.objects.filter(source=source.slug).count() == 2
+    assert len(site.requests_to(POSTS)) <= 2 * 50 + 1  # two capped runs, at most
+
+    site.faults[POSTS] = raw_body(b"[]", headers={"X-WP-TotalPages": "999999"})
+    assert run(source).error == "" and len(site.requests_to(POSTS)) <= 2 * 50 + 2
 
 
 def test_a_server_error_on_the_third_page_leaves_the_first_two_unwritten(site, source):

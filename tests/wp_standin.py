@@ -196,11 +196,13 @@ def server_error(status=500, reason="Internal Server Error", on_page=None):
     return fault
 
 
-def raw_body(body: bytes, content_type="application/json"):
+def raw_body(body: bytes, content_type="application/json", headers: dict | None = None):
     def fault(handler, query):
         handler.send_response(200)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(body)
 

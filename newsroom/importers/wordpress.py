@@ -68,6 +68,8 @@ def fetch(source, *, full: bool = False) -> Batch:
             break
         fetched = http.fetch(endpoint, params={**params, "page": page})
         items, skipped = parse_posts(fetched.body, where=f"{endpoint} (page {page})")
+        if not items and not skipped:
+            break  # WordPress never sends an empty page before its last; a liar might
         batch.items += items
         batch.skipped += skipped
         pages = header_int(fetched, "x-wp-totalpages", default=1)
@@ -76,6 +78,9 @@ def fetch(source, *, full: bool = False) -> Batch:
 
     seen = {item.external_id for item in batch.items}
     newest = max((item.modified_at for item in batch.items if item.modified_at), default=None)
+    # "More" only if this run got further than the last: a site that answers the same
+    # posts whatever we ask must not keep a chain of runs going for ever.
+    batch.more = batch.more and newest is not None and (since is None or newest > since)
     # Pages are numbered over a list that can change while we read it: a post edited
     # mid-run jumps to the end and pushes another back onto a page already read. Seeing
     # fewer posts than WordPress counted means that happened; keep the old cursor so the
@@ -120,7 +125,7 @@ def parse_posts(body: bytes, *, where: str) -> tuple[list[Item], int]:
 def json_list(body: bytes, *, where: str) -> list:
     try:
         data = json.loads(body)
-    except ValueError as exc:  # also UnicodeDecodeError
+    except (ValueError, RecursionError) as exc:  # bad bytes or syntax; or "[[[[…" nested past any sense
         raise ImportFailed(f"{where}: not valid JSON ({exc})") from None
     if not isinstance(data, list):
         raise ImportFailed(f"{where}: expected a JSON list of posts, got a JSON {type(data).__name__}")
