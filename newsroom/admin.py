@@ -118,7 +118,7 @@ class ArticleSourceAdmin(admin.ModelAdmin):
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj else self.prepopulated_fields
 
-    @admin.display(description=_("last run"))
+    @admin.display(description=_("outcome"))
     def last_run(self, obj):
         if obj.last_run_at is None:
             return _("never")
@@ -149,7 +149,7 @@ class ArticleSourceAdmin(admin.ModelAdmin):
         names = ", ".join(map(str, queryset))
         self.message_user(
             request,
-            _("Import started for: %(names)s. The last run column shows how it went.") % {"names": names},
+            _("Import started for: %(names)s. The outcome column shows how it went.") % {"names": names},
             messages.SUCCESS,
         )
 

@@ -37,7 +37,7 @@ def test_the_list_shows_each_sources_last_run_in_arabic(editor, wp):
 
     page = editor.get(CHANGELIST).content.decode()
 
-    assert "مصادر المقالات" in page  # the model's Arabic name
+    assert "مصادر المقالات" in page and "النتيجة" in page  # the model and the outcome column
     assert "جديدة: 4، محدّثة: 0، أُلغي نشرها: 0، متجاهَلة: 0" in page
     assert "لم يعمل بعد" in page  # "never"
 
