@@ -19,9 +19,12 @@ $(VENV)/.test: requirements.txt requirements-test.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@ $(VENV)/.runtime
 
+# `make demo IMPORT=tests/data/feed.xml` also imports articles (a feed, a WordPress site
+# or a file: anything `import_articles` takes) before serving.
 demo: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(if $(IMPORT),$(PY) manage.py import_articles $(IMPORT))
 	scripts/demo-serve
 
 test: $(VENV)/.test

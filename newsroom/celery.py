@@ -32,6 +32,11 @@ app.conf.beat_schedule = {
     "digests-compile-due": {"task": "subscriptions.tasks.digests_compile_due", "schedule": 300.0},
     # Re-queues batches whose task a broker lost; marks abandoned ones uncertain.
     "sweep-sending": {"task": "subscriptions.tasks.sweep_sending", "schedule": 60.0},
+    # Article sources. Each source says how often it wants polling (poll_minutes, 15 by
+    # default); this only looks, every minute, for the ones that are due.
+    "import-articles": {"task": "newsroom.tasks.sources_import_due", "schedule": 60.0},
+    # The week's page views from each source's popularity provider.
+    "article-views": {"task": "newsroom.tasks.sources_views_refresh", "schedule": 3600.0},
 }
 
 app.autodiscover_tasks()

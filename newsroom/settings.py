@@ -220,6 +220,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "celerybeat-schedule"))
 
+# --------------------------------------------------------------------------- article imports
+# README "Article sources". Every outbound request of an import (feeds, WordPress REST,
+# popularity plugins) is bounded: connect and read timeouts (seconds), a whole-response
+# deadline (a server dripping one byte at a time never trips a read timeout) and a size
+# cap, checked while streaming, on the decompressed body.
+IMPORT_CONNECT_TIMEOUT = env_int("IMPORT_CONNECT_TIMEOUT", 5)
+IMPORT_READ_TIMEOUT = env_int("IMPORT_READ_TIMEOUT", 30)
+IMPORT_RESPONSE_DEADLINE = env_int("IMPORT_RESPONSE_DEADLINE", 120)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+# WordPress pages of 100 posts fetched per run; a bigger backlog continues in the next
+# run at once, so one run stays well inside the Celery task time limit.
+IMPORT_MAX_PAGES = env_int("IMPORT_MAX_PAGES", 50)
+# Published articles this recent are checked against the source on every run, so a post
+# deleted or unpublished in the CMS leaves the digest too.
+IMPORT_RECONCILE_DAYS = env_int("IMPORT_RECONCILE_DAYS", 14)
+
 # --------------------------------------------------------------------------- logging
 # One JSON object per line on stdout (LOG_FORMAT=text for humans).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

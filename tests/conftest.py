@@ -216,3 +216,12 @@ def redis_cache(settings):
     except Exception as exc:  # the redis client's errors vary by version
         need(False, f"the Redis cache does not answer: {exc}")
     return cache
+
+
+@pytest.fixture
+def site():
+    """A stand-in of the news site (WordPress REST, feeds, popularity plugins) on a local port."""
+    from tests.wp_standin import Site
+
+    with Site() as running:
+        yield running

@@ -3,7 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
-from newsroom.models import Article, Section
+from newsroom.models import Article, ArticleSource, Section
 from subscriptions.models import Newsletter, Subscriber, Subscription
 
 
@@ -26,6 +26,16 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     section = factory.SubFactory(SectionFactory)
     status = Article.Status.PUBLISHED
     published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+
+
+class ArticleSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ArticleSource
+
+    name = factory.Sequence(lambda n: f"جريدة الأيام {n}")
+    slug = factory.Sequence(lambda n: f"alayam-{n}")
+    kind = ArticleSource.Kind.WORDPRESS
+    url = "https://alayam.example/"
 
 
 class NewsletterFactory(factory.django.DjangoModelFactory):

@@ -75,7 +75,7 @@ def test_an_auto_send_newsletter_is_approved_on_its_slot_and_handed_to_sending(n
     newsletter.auto_send = True
     newsletter.save()
     handed = []
-    monkeypatch.setattr(digest_service, "digest_approved", lambda digest: handed.append(digest.pk))
+    monkeypatch.setattr(digest_service, "digest_approved", lambda digest, send=False: handed.append((digest.pk, send)))
 
     tick(SLOT + timedelta(minutes=1))
     tick(SLOT + timedelta(minutes=6))
@@ -83,7 +83,7 @@ def test_an_auto_send_newsletter_is_approved_on_its_slot_and_handed_to_sending(n
     digest = Digest.objects.get()
     assert digest.status == Digest.Status.APPROVED
     assert "[[nashra:unsubscribe_url]]" in digest.html and "خبر الأسبوع" in digest.text
-    assert handed == [digest.pk]
+    assert handed == [(digest.pk, True)]  # True: the slot's approval starts sending
     assert mail.outbox == []
 
 
