@@ -21,7 +21,6 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import make_msgid
 
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
@@ -29,7 +28,7 @@ from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from newsroom.ratelimit import send_tokens_acquire
@@ -71,22 +70,12 @@ def digest_send(*, digest_id: int, dispatch=None) -> Digest:
             digest.audience_max_id = Subscriber.objects.aggregate(m=Max("id"))["m"] or 0
             digest.save(update_fields=["status", "send_started_at", "audience_max_id"])
         elif digest.status != Digest.Status.SENDING:
-            raise SendError(f"a {digest.get_status_display()} digest cannot be sent")
+            raise SendError(f"a digest that is {digest.status} cannot be sent")
     if not digest.ledger_complete:
         ledger_build(digest=digest)
     batches_dispatch(digest_id=digest.pk, dispatch=dispatch)
     digest_finish_if_done(digest_id=digest.pk)
     return Digest.objects.get(pk=digest.pk)
-
-
-def _eligible(newsletter_id: int):
-    """Readers who should get this newsletter right now (as a correlated subquery)."""
-    return Subscription.objects.filter(
-        subscriber_id=OuterRef("subscriber_id"),
-        newsletter_id=newsletter_id,
-        status=Subscription.Status.SUBSCRIBED,
-        subscriber__status=Subscriber.Status.CONFIRMED,
-    )
 
 
 def ledger_build(*, digest: Digest) -> int:
@@ -136,6 +125,10 @@ def ledger_build(*, digest: Digest) -> int:
             )
         recipients = Delivery.objects.filter(digest=digest).count()
         Digest.objects.filter(pk=digest.pk).update(ledger_complete=True, recipients=recipients)
+    if connection.vendor == "postgresql":
+        # A million new rows: fresh statistics keep the batch queries on their indexes.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE subscriptions_delivery")
     log.info("ledger written", extra={"digest": digest.pk, "recipients": recipients, "batch_size": size})
     return recipients
 
@@ -250,24 +243,31 @@ def _batch_claim(*, digest_id: int, number: int):
         if digest.status != Digest.Status.SENDING:
             return "paused"  # stays pending; resuming queues it again
         # The world may have moved since the ledger was written: unsubscribed, bounced,
-        # complained or erased readers are skipped, not sent.
-        Delivery.objects.filter(digest_id=digest_id, batch=number, status=Delivery.Status.PENDING).exclude(
-            Exists(_eligible(digest.newsletter_id))
-        ).update(status=Delivery.Status.SKIPPED, reason="no longer subscribed")
-        Delivery.objects.filter(digest_id=digest_id, batch=number, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SUBMITTING
+        # complained or erased readers are skipped, not sent. Looked up by primary key
+        # for this batch's readers only, so the plan cannot go wrong whatever the
+        # table statistics say right after a bulk load.
+        pending = list(
+            Delivery.objects.filter(digest_id=digest_id, batch=number, status=Delivery.Status.PENDING)
+            .order_by("id")
+            .values_list("id", "subscriber_id")
         )
+        eligible = {
+            row[0]: row
+            for row in Subscription.objects.filter(
+                subscriber_id__in=[sid for _, sid in pending if sid],
+                newsletter_id=digest.newsletter_id,
+                status=Subscription.Status.SUBSCRIBED,
+                subscriber__status=Subscriber.Status.CONFIRMED,
+            ).values_list("subscriber_id", "subscriber__email", "subscriber__name")
+        }
+        recipients = [Recipient(did, sid, eligible[sid][1], eligible[sid][2]) for did, sid in pending if sid in eligible]
+        skipped = [did for did, sid in pending if sid not in eligible]
+        if skipped:
+            Delivery.objects.filter(id__in=skipped).update(status=Delivery.Status.SKIPPED, reason="no longer subscribed")
+        if recipients:
+            Delivery.objects.filter(id__in=[r.delivery_id for r in recipients]).update(status=Delivery.Status.SUBMITTING)
         batch.status, batch.claimed_at, batch.attempts = SendBatch.Status.SUBMITTING, now, batch.attempts + 1
         batch.save(update_fields=["status", "claimed_at", "attempts"])
-    rows = (
-        Delivery.objects.filter(digest_id=digest_id, batch=number, status=Delivery.Status.SUBMITTING)
-        .order_by("id")
-        .values_list("id", "subscriber_id", "subscriber__email", "subscriber__name")
-    )
-    recipients = [Recipient(*row) for row in rows if row[2]]
-    gone = [row[0] for row in rows if not row[2]]
-    if gone:  # erased between the claim and now
-        Delivery.objects.filter(id__in=gone).update(status=Delivery.Status.SKIPPED, reason="erased")
     return digest, recipients
 
 
@@ -323,7 +323,10 @@ def _personal(digest: Digest, r: Recipient, web_url: str) -> dict[str, str]:
 
 
 def _message_id(digest: Digest, r: Recipient) -> str:
-    return make_msgid(idstring=f"d{digest.pk}.s{r.subscriber_id}", domain=_msgid_domain())
+    """Unique per copy and the same on a resend, so a mailbox that already holds the
+    first copy of an "uncertain" resend can recognise the second as a duplicate. It
+    names the digest and reader, so an ESP event can be traced back without a lookup."""
+    return f"<nashra.d{digest.pk}.s{r.subscriber_id}@{_msgid_domain()}>"
 
 
 def _msgid_domain() -> str:
@@ -500,21 +503,27 @@ def _copy_failure(exc: Exception) -> Outcome | None:
 
 
 # --------------------------------------------------------------------------- outcomes
-def _record(digest: Digest, number: int, outcomes: dict[int, Outcome] | None) -> None:
+def _record(digest: Digest, number: int, outcomes: dict[int, Outcome]) -> None:
+    """Write each recipient's outcome: one UPDATE per (status, reason) group, and the
+    ESP's own message ids (when it gave per-copy ids) in one UPDATE … FROM (VALUES …)."""
     now = timezone.now()
-    rows = []
-    retry_rest = False
+    groups: dict[tuple[str, str], list[int]] = {}
+    esp_ids: list[tuple[int, str]] = []
     for delivery_id, outcome in outcomes.items():
-        if outcome.status == Delivery.Status.PENDING:
-            retry_rest = True
-        rows.append(Delivery(
-            id=delivery_id, status=outcome.status, esp_message_id=outcome.message_id[:255], reason=outcome.reason,
-            sent_at=now if outcome.status == Delivery.Status.SENT else None,
-        ))
+        groups.setdefault((outcome.status, outcome.reason), []).append(delivery_id)
+        if outcome.message_id:
+            esp_ids.append((delivery_id, outcome.message_id[:255]))
+    # A batch API often answers with one id for the whole call: one value, no VALUES list.
+    shared_id = esp_ids[0][1] if esp_ids and len({mid for _, mid in esp_ids}) == 1 else None
+    retry_rest = any(status == Delivery.Status.PENDING for status, _ in groups)
     with transaction.atomic():
-        # Only rows still ours: a sweeper that declared them uncertain meanwhile loses
-        # to the truth we now know.
-        Delivery.objects.bulk_update(rows, ["status", "esp_message_id", "reason", "sent_at"], batch_size=1000)
+        for (status, reason), ids in groups.items():
+            fields = {"status": status, "reason": reason[:300], "sent_at": now if status == Delivery.Status.SENT else None}
+            if shared_id and status == Delivery.Status.SENT:
+                fields["esp_message_id"] = shared_id
+            Delivery.objects.filter(id__in=ids).update(**fields)
+        if not shared_id:
+            _set_message_ids(esp_ids)
         if retry_rest:
             SendBatch.objects.filter(digest=digest, number=number).update(status=SendBatch.Status.PENDING)
         else:
@@ -525,6 +534,21 @@ def _record(digest: Digest, number: int, outcomes: dict[int, Outcome] | None) ->
     if retry_rest:
         raise Retry("connection lost mid-batch")
     digest_finish_if_done(digest_id=digest.pk)
+
+
+def _set_message_ids(pairs: list[tuple[int, str]]) -> None:
+    if not pairs:
+        return
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    params = [item for pair in pairs for item in pair]
+    with connection.cursor() as cursor:
+        # A CTE rather than UPDATE … FROM: the same statement runs on PostgreSQL and SQLite.
+        cursor.execute(
+            f"WITH v(id, mid) AS (VALUES {values}) "
+            "UPDATE subscriptions_delivery SET esp_message_id = (SELECT mid FROM v WHERE v.id = subscriptions_delivery.id) "
+            "WHERE id IN (SELECT id FROM v)",
+            params,
+        )
 
 
 def batch_outcome_unknown(*, digest_id: int, number: int, reason: str) -> None:

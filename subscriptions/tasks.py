@@ -103,7 +103,13 @@ def send_digest(digest_id: int) -> int:
     """Write the ledger (resumable) and queue one task per batch."""
     from subscriptions import sending
 
-    digest = sending.digest_send(digest_id=digest_id)
+    try:
+        digest = sending.digest_send(digest_id=digest_id)
+    except sending.SendError as exc:
+        # A redelivered or doubled task for a digest that already went out, or one an
+        # editor paused or cancelled meanwhile: nothing to do, and no reason to retry.
+        log.warning("send_digest refused", extra={"digest": digest_id, "reason": str(exc)})
+        return 0
     return digest.recipients
 
 

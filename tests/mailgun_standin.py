@@ -8,6 +8,7 @@ responses (status, body, delay) used in order by the next requests.
 """
 
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,14 +28,16 @@ class Delivered:
     variables: dict
     tags: list[str]
     options: dict[str, str]
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Scripted:
     status: int = 200
     body: dict | None = None
-    delay: float = 0.0
+    delay: float = 0.0  # seconds before answering ("accept, then hang" with a short client timeout)
     headers: dict[str, str] = field(default_factory=dict)
+    deliver: bool = True  # False: answer (or hang) without sending anything
 
 
 def _parse_form(content_type: str, body: bytes) -> list[tuple[str, str]]:
@@ -63,6 +66,9 @@ class MailgunStandIn:
         self.requests: list[dict] = []
         self.delivered: list[Delivered] = []
         self.plan: list[Scripted] = []
+        # chaos: the share of calls (after the plan) answered 500 or 429, at random.
+        self.chaos = 0.0
+        self._random = random.Random(8058)
         self.lock = threading.Lock()
         self._counter = 0
         standin = self
@@ -94,22 +100,35 @@ class MailgunStandIn:
 
     def _handle(self, handler, body: bytes):
         with self.lock:
-            scripted = self.plan.pop(0) if self.plan else Scripted()
+            if self.plan:
+                scripted = self.plan.pop(0)
+            elif self.chaos and self._random.random() < self.chaos:
+                status = self._random.choice([500, 429])
+                scripted = Scripted(status=status, headers={"Retry-After": "1"} if status == 429 else {})
+            else:
+                scripted = Scripted()
             self._counter += 1
             number = self._counter
-        if scripted.delay:
-            time.sleep(scripted.delay)
         fields = _parse_form(handler.headers.get("Content-Type", ""), body)
         record = {"path": handler.path, "auth": handler.headers.get("Authorization"), "fields": fields,
                   "status": scripted.status}
         with self.lock:
             self.requests.append(record)
-        if scripted.status == 200:
+        if scripted.delay:
+            time.sleep(scripted.delay)
+        if scripted.status == 200 and scripted.deliver:
             self._deliver(fields)
             payload = scripted.body or {"id": f"<standin.{number}@mailgun.test>", "message": "Queued. Thank you."}
         else:
             payload = scripted.body or {"message": f"scripted failure {scripted.status}"}
         data = json.dumps(payload).encode()
+        try:
+            self._answer(handler, scripted, data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a read timeout): exactly what was scripted
+
+    @staticmethod
+    def _answer(handler, scripted, data):
         handler.send_response(scripted.status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
@@ -127,6 +146,7 @@ class MailgunStandIn:
         variables = json.loads(single.get("recipient-variables", "{}"))
         headers = {k[2:]: v for k, v in single.items() if k.startswith("h:")}
         options = {k[2:]: v for k, v in single.items() if k.startswith("o:")}
+        custom = {k[2:]: v for k, v in single.items() if k.startswith("v:")}
         for to in multi.get("to", []):
             address = to.rsplit("<", 1)[-1].rstrip(">").strip()
             own = variables.get(address, {})
@@ -141,4 +161,5 @@ class MailgunStandIn:
                     variables=own,
                     tags=multi.get("o:tag", []),
                     options=options,
+                    metadata={k: _substitute(v, own) for k, v in custom.items()},
                 ))
