@@ -93,6 +93,41 @@ def worker_env():
     return {}
 
 
+def start_worker(broker_url: str, env: dict, *, name: str = "test", log_name: str = "celery-worker.log"):
+    """Start ``celery -A newsroom worker`` (one process, solo pool) on the test database;
+    returns the process once the worker says it is ready."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_other_processes(),
+        "CELERY_BROKER_URL": broker_url,
+        "LOG_FORMAT": "text",
+        **env,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / log_name
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--pool=solo",
+         "--without-gossip", "--without-mingle", "--loglevel=INFO", "-n", f"{name}@%h"],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    )
+    proc.log_path = log
+    _wait_for(lambda: b"ready" in log.read_bytes() or proc.poll() is not None, timeout=30,
+              what="the Celery worker to start")
+    assert proc.poll() is None, log.read_text()[-2000:]
+    return proc
+
+
+def stop_worker(proc) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture
 def celery_worker(transactional_db, broker_url, worker_env):
     """A real ``celery -A newsroom worker`` process on the test database and broker."""
@@ -100,31 +135,12 @@ def celery_worker(transactional_db, broker_url, worker_env):
 
     app.conf.task_always_eager = False
     app.control.purge()  # leftovers of an earlier run must not reach this worker
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_other_processes(),
-        "CELERY_BROKER_URL": broker_url,
-        "LOG_FORMAT": "text",
-        **worker_env,
-    }
-    log = (ARTIFACTS / "celery-worker.log")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--pool=solo",
-             "--without-gossip", "--without-mingle", "--loglevel=INFO", "-n", "test@%h"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for(lambda: b"ready" in log.read_bytes(), timeout=30, what="the Celery worker to start")
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            app.conf.task_always_eager = True
+    proc = start_worker(broker_url, worker_env)
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)
+        app.conf.task_always_eager = True
 
 
 def _wait_for(condition, *, timeout: float, what: str, interval: float = 0.1):
