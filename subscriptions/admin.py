@@ -1,9 +1,12 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,6 +15,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from subscriptions import digest as digest_service
+from subscriptions import sending
 from subscriptions.emails import digest_body, digest_send_test, staff_fields
 from subscriptions.models import ConsentEvent, Digest, DigestItem, Newsletter, Subscriber, Subscription
 from subscriptions.personalize import digest_personalize
@@ -223,12 +227,20 @@ class DigestAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["digest_actions"] = self._actions_for(request, obj)
+            context["can_send_now"] = (
+                obj.status == Digest.Status.APPROVED and request.user.has_perm("subscriptions.send_digest")
+            )
+            if obj.status in Digest.GONE_OUT or obj.status == Digest.Status.CANCELLED and obj.send_started_at:
+                context["progress"] = sending.digest_progress(digest_id=obj.pk)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _actions_for(self, request, digest) -> list[tuple[str, str, str]]:
         """(url name, label, css class) of the state changes open to this user now."""
         can_change = request.user.has_perm("subscriptions.change_digest")
+        can_send = request.user.has_perm("subscriptions.send_digest")
         actions = [("send_test", _("Send a test to me"), "")]
+        if can_send:
+            actions += self._send_actions(digest)
         if can_change and digest.status == Digest.Status.DRAFT:
             actions.append(("approve", _("Approve"), "default"))
         if can_change and digest.status == Digest.Status.APPROVED:
@@ -250,6 +262,13 @@ class DigestAdmin(admin.ModelAdmin):
             view(self.approve_view, "approve", post=True),
             view(self.reopen_view, "reopen", post=True),
             view(self.cancel_view, "cancel", post=True),
+            view(self.send_view, "send"),
+            view(self.progress_view, "progress"),
+            view(self.pause_view, "pause", post=True),
+            view(self.resume_view, "resume", post=True),
+            view(self.cancel_sending_view, "cancel_sending", post=True),
+            view(self.resend_failed_view, "resend_failed", post=True),
+            view(self.resend_uncertain_view, "resend_uncertain", post=True),
         ] + super().get_urls()
 
     # -- views ---------------------------------------------------------------------
@@ -311,3 +330,79 @@ class DigestAdmin(admin.ModelAdmin):
     def cancel_view(self, request, object_id):
         return self._state_change(request, object_id, digest_service.digest_cancel,
                                   gettext("The digest is cancelled."))
+
+    # -- sending (subscriptions/sending.py) -------------------------------------------
+    def _send_actions(self, digest) -> list[tuple[str, str, str]]:
+        actions = []
+        if digest.status == Digest.Status.SENDING:
+            actions += [("pause", _("Pause sending"), ""), ("cancel_sending", _("Cancel sending"), "")]
+        if digest.status == Digest.Status.PAUSED:
+            actions += [("resume", _("Resume sending"), "default"), ("cancel_sending", _("Cancel sending"), "")]
+        if digest.status in Digest.GONE_OUT:
+            progress = sending.digest_progress(digest_id=digest.pk)
+            if progress["failed"]:
+                actions.append(("resend_failed", _("Resend to the failed"), ""))
+            if progress["uncertain"]:
+                actions.append(("resend_uncertain", _("Resend the uncertain (some may get it twice)"), ""))
+        return actions
+
+    def _sendable(self, request, object_id) -> Digest:
+        if not request.user.has_perm("subscriptions.send_digest"):
+            raise PermissionDenied
+        return get_object_or_404(Digest.objects.select_related("newsletter"), pk=object_id)
+
+    def send_view(self, request, object_id):
+        """GET: a confirmation page with the audience that would be frozen now; POST: send."""
+        digest = self._sendable(request, object_id)
+        if request.method == "POST":
+            if digest.status != Digest.Status.APPROVED:
+                self.message_user(request, gettext("Only an approved digest can be sent."), messages.ERROR)
+            else:
+                from subscriptions.tasks import send_digest
+
+                send_digest.delay_on_commit(digest.pk)
+                self.message_user(request, gettext("Sending has started."), messages.SUCCESS)
+            return self._back(digest)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": digest,
+            "audience": sending.audience_count(newsletter_id=digest.newsletter_id),
+            "title": gettext("Send this digest?"),
+        }
+        return TemplateResponse(request, "admin/subscriptions/digest/send_confirm.html", context)
+
+    def progress_view(self, request, object_id):
+        digest = self._digest(request, object_id)
+        progress = sending.digest_progress(digest_id=digest.pk)
+        status = Digest.objects.values_list("status", "pause_reason").get(pk=digest.pk)
+        return JsonResponse({"status": status[0], "pause_reason": status[1], **progress})
+
+    def _sending_change(self, request, object_id, action, done: str):
+        digest = self._sendable(request, object_id)
+        try:
+            changed = action(digest_id=digest.pk)
+        except sending.SendError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, done if changed else gettext("Nothing to change."),
+                              messages.SUCCESS if changed else messages.WARNING)
+        return self._back(digest)
+
+    def pause_view(self, request, object_id):
+        return self._sending_change(request, object_id, sending.digest_pause, gettext("Sending is paused."))
+
+    def resume_view(self, request, object_id):
+        return self._sending_change(request, object_id, sending.digest_resume, gettext("Sending resumed."))
+
+    def cancel_sending_view(self, request, object_id):
+        return self._sending_change(request, object_id, sending.digest_cancel_sending,
+                                    gettext("Sending is cancelled; readers not yet sent to are skipped."))
+
+    def resend_failed_view(self, request, object_id):
+        return self._sending_change(request, object_id, partial(sending.digest_resend, which="failed"),
+                                    gettext("The failed readers are queued again."))
+
+    def resend_uncertain_view(self, request, object_id):
+        return self._sending_change(request, object_id, partial(sending.digest_resend, which="uncertain"),
+                                    gettext("The uncertain readers are queued again."))

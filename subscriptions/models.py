@@ -366,6 +366,8 @@ class Digest(models.Model):
         ordering = ["-period_end", "-id"]
         verbose_name = _("digest")
         verbose_name_plural = _("digests")
+        # Editing a digest and sending it to the whole list are different trusts.
+        permissions = [("send_digest", _("Can send digests"))]
         constraints = [
             # Compiling the same period twice finds this row instead of making another.
             models.UniqueConstraint(fields=["newsletter", "period_end"], name="digest_unique_period"),

@@ -575,6 +575,14 @@ def batch_failed(*, digest_id: int, number: int, reason: str) -> None:
 
 
 # --------------------------------------------------------------------------- progress, finish
+def audience_count(*, newsletter_id: int) -> int:
+    """Readers a send would reach now (for the confirmation page; the send itself
+    freezes its own audience when it starts)."""
+    return Subscription.objects.filter(
+        newsletter_id=newsletter_id, status=Subscription.Status.SUBSCRIBED, subscriber__status=Subscriber.Status.CONFIRMED
+    ).count()
+
+
 def digest_progress(*, digest_id: int) -> dict[str, int]:
     """Counts by delivery status, in one grouped query over the ledger's index."""
     counts = dict(

@@ -2,6 +2,7 @@
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 from subscriptions import tokens
 from subscriptions.demo import DEMO_DOMAIN, seed_subscribers
@@ -10,13 +11,14 @@ from subscriptions.models import Subscriber, Subscription
 from tests.factories import NewsletterFactory, SectionFactory, published, slot_end
 
 
-def approved_digest(*, readers: int, newsletter=None):
+def approved_digest(*, readers: int, newsletter=None, weeks_later: int = 0):
     """An approved digest of one newsletter with ``readers`` confirmed, subscribed readers
     (reader1..N@readers.nashra.example, Arabic names, made in bulk)."""
     newsletter = newsletter or NewsletterFactory()
-    published(section=SectionFactory(slug="sports", name="رياضة"), title="المنتخب يتأهل")
-    published(section=SectionFactory(slug="economy", name="اقتصاد"), title="المصرف يثبت الفائدة")
-    digest = digest_approve(digest=digest_compile(newsletter=newsletter, period_end=slot_end()))
+    end = slot_end() + timedelta(weeks=weeks_later)
+    published(section=SectionFactory(slug="sports", name="رياضة"), title="المنتخب يتأهل", end=end)
+    published(section=SectionFactory(slug="economy", name="اقتصاد"), title="المصرف يثبت الفائدة", end=end)
+    digest = digest_approve(digest=digest_compile(newsletter=newsletter, period_end=end))
     if readers:
         seed_subscribers(newsletter=newsletter, count=readers)
     return digest
