@@ -10,6 +10,7 @@ class SubscriptionsConfig(AppConfig):
     def ready(self):
         from anymail.signals import tracking
 
+        from subscriptions import checks  # noqa: F401  (registers the deploy checks)
         from subscriptions.models import Newsletter
         from subscriptions.receivers import esp_event_received
         from subscriptions.selectors import newsletter_default_forget

@@ -81,6 +81,15 @@ def test_a_bad_mailgun_signature_is_refused_even_with_the_right_password(client,
     assert fresh(one).subscriber.status == Subscriber.Status.CONFIRMED
 
 
+def test_a_deployment_without_a_webhook_secret_is_warned_about(settings):
+    from django.core import checks
+
+    settings.ANYMAIL = {}
+    assert "nashra.W001" in {m.id for m in checks.run_checks(include_deployment_checks=True)}
+    settings.ANYMAIL = ANYMAIL_SETTINGS
+    assert "nashra.W001" not in {m.id for m in checks.run_checks(include_deployment_checks=True)}
+
+
 # --------------------------------------------------------------------------- effects
 @pytest.mark.parametrize("esp", ESPS)
 def test_delivered_stamps_the_delivery(client, one, esp):
