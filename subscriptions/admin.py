@@ -48,8 +48,8 @@ class NewsletterAdmin(admin.ModelAdmin):
         for newsletter in queryset:
             if newsletter_sending_resume(newsletter_id=newsletter.pk, user=request.user):
                 self.message_user(
-                    request, gettext("%(name)s may send again. Digests paused by the complaint guard stay "
-                                     "paused until resumed on their own page.") % {"name": newsletter.name},
+                    request, gettext("%(name)s may send again. Digests the complaint guard paused stay "
+                                     "paused until they are resumed.") % {"name": newsletter.name},
                     messages.SUCCESS,
                 )
             else:

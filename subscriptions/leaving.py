@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from subscriptions.erasure import consent_events_erase
-from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription, Suppression
+from subscriptions.models import ConsentEvent, EspEvent, Newsletter, Subscriber, Subscription, Suppression
 
 # Statuses a reader may leave or come back from by themselves. Bounced and complained
 # addresses are the ESP's verdict: a click on an old link does not undo it.
@@ -176,8 +176,11 @@ def subscriber_erase(*, subscriber_id: int) -> bool:
         subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
         if subscriber is None:
             return False
-        Suppression.objects.get_or_create(email_hash=Suppression.hash_email(subscriber.email))
+        email_hash = Suppression.hash_email(subscriber.email)
+        Suppression.objects.get_or_create(email_hash=email_hash)
         consent_events_erase(subscriber_ids=[subscriber.pk])
+        # What the ESP reported stays (a digest's figures), but no longer points at them.
+        EspEvent.objects.filter(recipient_hash=email_hash).update(recipient_hash="")
         # Subscriptions cascade; rows that must outlive the reader (deliveries, for a
         # digest's totals) let go of them with on_delete=SET_NULL.
         subscriber.delete()

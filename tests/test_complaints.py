@@ -117,6 +117,7 @@ def test_an_editor_resumes_and_the_same_digest_does_not_pause_again(client, admi
     response = admin_client.post(changelist, {"action": "resume_sending", "_selected_action": [newsletter.pk]},
                                  follow=True)
     assert response.status_code == 200
+    assert "الإرسال من جديد" in response.content.decode()  # "… may send again", to the editor
     newsletter.refresh_from_db()
     assert newsletter.sending_paused_reason == "" and newsletter.sending_resumed_at is not None
     assert newsletter_sending_paused(newsletter_id=newsletter.pk) == ""

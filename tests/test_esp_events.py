@@ -209,6 +209,19 @@ def test_an_event_about_nobody_we_know_is_recorded_and_answered_200(client):
     assert not ConsentEvent.objects.exists()
 
 
+def test_download_my_data_lists_what_the_esp_reported_and_erasure_unlinks_it(client, one):
+    from subscriptions.leaving import subscriber_erase, subscriber_export
+
+    send(client, "mailgun", "delivered", one)
+    send(client, "postmark", "hard_bounce", one)
+    exported = subscriber_export(subscriber=one.subscriber)[str(EspEvent._meta.verbose_name_plural)]
+    assert [e["event"] for e in exported] == ["delivered", "bounced"]
+    subscriber_erase(subscriber_id=one.subscriber_id)
+    assert EspEvent.objects.count() == 2  # the digest's figures still add up
+    assert not EspEvent.objects.exclude(recipient_hash="").exists()
+    assert not EspEvent.objects.filter(delivery__subscriber__isnull=False).exists()
+
+
 # --------------------------------------------------------------------------- replays
 @pytest.mark.parametrize("esp", ESPS)
 def test_a_replayed_webhook_changes_nothing(client, one, esp):
