@@ -13,7 +13,8 @@ one idempotent UPDATE of its Delivery row, one INSERT … ON CONFLICT DO NOTHING
 event — and no transaction, because both are safe to repeat in either order: the
 earliest timestamp wins and the event row is unique. Events that change a subscriber
 (bounces, complaints, unsubscribes) are rare; they take a transaction and a few more
-statements, and record the event first so a replay stops there.
+statements, and record the event first so a replay stops there. A complaint then queues
+the complaint guard (``complaints.py``) as a task, after commit.
 """
 
 import hashlib
@@ -31,6 +32,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from subscriptions import tasks
 from subscriptions.leaving import subscriber_esp_verdict, subscription_unsubscribe
 from subscriptions.models import Delivery, EspEvent, Subscriber, Suppression
 
@@ -339,8 +341,6 @@ def _apply_to_subscriber(event: Incoming, effect: Effect) -> Applied:
                 subscriber_id=subscriber_id, status=event.verdict, newsletter_id=newsletter_id,
                 how=f"esp:{event.esp.lower()}"[:100], detail=f"{event.event_type}: {event.detail}"[:300],
             )
-    if effect.stamp == "complained_at" and digest_id:
-        from subscriptions.complaints import complaint_guard
-
-        complaint_guard(digest_id=digest_id)
+        if effect.stamp == "complained_at" and digest_id:
+            tasks.complaint_guard.delay_on_commit(digest_id)
     return Applied(new=True, delivery_id=delivery_id, digest_id=digest_id)

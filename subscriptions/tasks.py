@@ -7,6 +7,7 @@ import smtplib
 from anymail.exceptions import AnymailAPIError, AnymailRequestsAPIError
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 from django.utils.dateparse import parse_datetime
 
 from subscriptions import digest as digest_service
@@ -93,3 +94,19 @@ def digest_notify_staff(digest_id: int) -> int:
     if digest is None or digest.status != Digest.Status.DRAFT:
         return 0  # deleted, or already handled by an editor before the note went out
     return emails.staff_notify_draft(digest=digest)
+
+
+# The guard counts complaints and deliveries (cached a minute, but up to a million rows
+# when not), so it runs here rather than inside the ESP's webhook request. Idempotent:
+# a second run finds the newsletter paused, or the rates unchanged.
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def complaint_guard(digest_id: int) -> str:
+    from subscriptions.complaints import complaint_guard as guard
+
+    return guard(digest_id=digest_id)
