@@ -73,7 +73,9 @@ def _zone() -> ZoneInfo:
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     zone = _zone()
-    return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(
+        day + timedelta(days=1), time.min, tzinfo=zone
+    )
 
 
 def _day_label(day: date) -> str:
@@ -81,7 +83,9 @@ def _day_label(day: date) -> str:
 
 
 # --------------------------------------------------------------------------- selectors
-def complaint_rates(*, newsletter_id: int | None = None, days: int = 7, now=None, fresh: bool = False) -> list[ComplaintRate]:
+def complaint_rates(
+    *, newsletter_id: int | None = None, days: int = 7, now=None, fresh: bool = False
+) -> list[ComplaintRate]:
     """Per digest that is sending, paused or was sent in the last ``days`` days, and per
     day of those days: complaints, delivered copies, the rate and its level. For the
     dashboard; cached for five minutes (``fresh=True`` recounts)."""
@@ -92,35 +96,56 @@ def complaint_rates(*, newsletter_id: int | None = None, days: int = 7, now=None
         return cached
     since = now - timedelta(days=days)
     digests = Digest.objects.filter(
-        Q(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]) | Q(status=Digest.Status.SENT, sent_at__gte=since)
+        Q(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED])
+        | Q(status=Digest.Status.SENT, sent_at__gte=since)
     )
     if newsletter_id:
         digests = digests.filter(newsletter_id=newsletter_id)
     digests = list(digests.order_by("-period_end", "-id").values_list("pk", "newsletter_id", "subject"))
     ids = [pk for pk, _, _ in digests]
-    complained = _count_by("digest_id", Delivery.objects.filter(digest_id__in=ids, complained_at__isnull=False))
+    complained = _count_by(
+        "digest_id", Delivery.objects.filter(digest_id__in=ids, complained_at__isnull=False)
+    )
     delivered = _count_by("digest_id", Delivery.objects.filter(digest_id__in=ids, delivered_at__isnull=False))
     rates = [
-        ComplaintRate(newsletter_id=nid, digest_id=pk, label=subject,
-                      complained=complained.get(pk, 0), delivered=delivered.get(pk, 0))
+        ComplaintRate(
+            newsletter_id=nid,
+            digest_id=pk,
+            label=subject,
+            complained=complained.get(pk, 0),
+            delivered=delivered.get(pk, 0),
+        )
         for pk, nid, subject in digests
     ]
 
     start, _end = _day_bounds(today - timedelta(days=days - 1))
-    scope = Delivery.objects.filter(digest__newsletter_id=newsletter_id) if newsletter_id else Delivery.objects.all()
+    scope = (
+        Delivery.objects.filter(digest__newsletter_id=newsletter_id)
+        if newsletter_id
+        else Delivery.objects.all()
+    )
     zone = _zone()
     by_day_complained = _count_by_day(scope.filter(complained_at__gte=start), "complained_at", zone)
     by_day_delivered = _count_by_day(scope.filter(delivered_at__gte=start), "delivered_at", zone)
-    for (nid, day) in sorted(set(by_day_complained) | set(by_day_delivered), key=lambda k: (k[0], k[1]), reverse=True):
-        rates.append(ComplaintRate(
-            newsletter_id=nid, day=day, label=_day_label(day),
-            complained=by_day_complained.get((nid, day), 0), delivered=by_day_delivered.get((nid, day), 0),
-        ))
+    for nid, day in sorted(
+        set(by_day_complained) | set(by_day_delivered), key=lambda k: (k[0], k[1]), reverse=True
+    ):
+        rates.append(
+            ComplaintRate(
+                newsletter_id=nid,
+                day=day,
+                label=_day_label(day),
+                complained=by_day_complained.get((nid, day), 0),
+                delivered=by_day_delivered.get((nid, day), 0),
+            )
+        )
     cache.set(key, rates, RATES_CACHE_SECONDS)
     return rates
 
 
-def complaint_warnings(*, newsletter_id: int | None = None, days: int = 7, now=None, fresh: bool = False) -> list[ComplaintRate]:
+def complaint_warnings(
+    *, newsletter_id: int | None = None, days: int = 7, now=None, fresh: bool = False
+) -> list[ComplaintRate]:
     """What the dashboard should warn about: rates above COMPLAINT_WARN_RATE, the worst
     (those that pause sending) first."""
     rates = complaint_rates(newsletter_id=newsletter_id, days=days, now=now, fresh=fresh)
@@ -134,7 +159,9 @@ def _count_by(field: str, queryset) -> dict:
 def _count_by_day(queryset, field: str, zone) -> dict[tuple[int, date], int]:
     rows = (
         queryset.annotate(nid=F("digest__newsletter_id"), day=TruncDate(field, tzinfo=zone))
-        .values("nid", "day").annotate(n=Count("pk")).values_list("nid", "day", "n")
+        .values("nid", "day")
+        .annotate(n=Count("pk"))
+        .values_list("nid", "day", "n")
     )
     return {(nid, day): n for nid, day, n in rows}
 
@@ -142,7 +169,10 @@ def _count_by_day(queryset, field: str, zone) -> dict[tuple[int, date], int]:
 def newsletter_sending_paused(*, newsletter_id: int) -> str:
     """Why this newsletter must not send now ("" = it may). The sending pipeline asks
     before it starts a digest; a digest already sending is paused with it."""
-    return Newsletter.objects.filter(pk=newsletter_id).values_list("sending_paused_reason", flat=True).first() or ""
+    return (
+        Newsletter.objects.filter(pk=newsletter_id).values_list("sending_paused_reason", flat=True).first()
+        or ""
+    )
 
 
 # --------------------------------------------------------------------------- the guard
@@ -153,8 +183,13 @@ def _digest_rate(digest: Digest) -> ComplaintRate:
         lambda: Delivery.objects.filter(digest=digest, delivered_at__isnull=False).count(),
         DELIVERED_CACHE_SECONDS,
     )
-    return ComplaintRate(newsletter_id=digest.newsletter_id, digest_id=digest.pk, label=digest.subject,
-                         complained=complained, delivered=delivered)
+    return ComplaintRate(
+        newsletter_id=digest.newsletter_id,
+        digest_id=digest.pk,
+        label=digest.subject,
+        complained=complained,
+        delivered=delivered,
+    )
 
 
 def _day_rate(newsletter_id: int, day: date) -> ComplaintRate:
@@ -166,8 +201,13 @@ def _day_rate(newsletter_id: int, day: date) -> ComplaintRate:
         lambda: scope.filter(delivered_at__gte=start, delivered_at__lt=end).count(),
         DELIVERED_CACHE_SECONDS,
     )
-    return ComplaintRate(newsletter_id=newsletter_id, day=day, label=_day_label(day),
-                         complained=complained, delivered=delivered)
+    return ComplaintRate(
+        newsletter_id=newsletter_id,
+        day=day,
+        label=_day_label(day),
+        complained=complained,
+        delivered=delivered,
+    )
 
 
 def _pause_reason(rate: ComplaintRate) -> str:
@@ -177,7 +217,10 @@ def _pause_reason(rate: ComplaintRate) -> str:
             "Complaint rate %(rate)s (%(complained)s of %(delivered)s delivered) for %(what)s "
             "passed the limit of %(limit)s."
         ) % {
-            "rate": rate.percent, "complained": rate.complained, "delivered": rate.delivered, "what": what,
+            "rate": rate.percent,
+            "complained": rate.complained,
+            "delivered": rate.delivered,
+            "what": what,
             "limit": f"{settings.COMPLAINT_PAUSE_RATE * 100:.2f}%",
         }
 
@@ -225,16 +268,23 @@ def newsletter_sending_pause(*, newsletter_id: int, reason: str) -> bool:
             status=Digest.Status.PAUSED, pause_reason=reason
         )
     if paused:
-        log.warning("newsletter sending paused", extra={"newsletter": newsletter_id, "digests": digests, "reason": reason})
+        log.warning(
+            "newsletter sending paused",
+            extra={"newsletter": newsletter_id, "digests": digests, "reason": reason},
+        )
     return bool(paused)
 
 
 def newsletter_sending_resume(*, newsletter_id: int, user=None) -> bool:
     """An editor's decision: the newsletter may send again. Digests the guard paused
     stay paused until resumed on their own page."""
-    resumed = Newsletter.objects.filter(pk=newsletter_id).exclude(sending_paused_reason="").update(
-        sending_paused_reason="", sending_resumed_at=timezone.now()
+    resumed = (
+        Newsletter.objects.filter(pk=newsletter_id)
+        .exclude(sending_paused_reason="")
+        .update(sending_paused_reason="", sending_resumed_at=timezone.now())
     )
     if resumed:
-        log.info("newsletter sending resumed", extra={"newsletter": newsletter_id, "by": getattr(user, "pk", None)})
+        log.info(
+            "newsletter sending resumed", extra={"newsletter": newsletter_id, "by": getattr(user, "pk", None)}
+        )
     return bool(resumed)

@@ -22,8 +22,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from anymail.signals import EventType, RejectReason
 from django.conf import settings
@@ -156,7 +155,10 @@ def delivery_target(*, metadata, message_id: str, recipient: str) -> Q | None:
     pair names one Delivery row. Without it (a hand-made message, an ESP that drops
     metadata on some events) the ESP's message id plus the address do."""
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    digest_id, subscriber_id = _positive_int(metadata.get("digest")), _positive_int(metadata.get("subscriber"))
+    digest_id, subscriber_id = (
+        _positive_int(metadata.get("digest")),
+        _positive_int(metadata.get("subscriber")),
+    )
     if digest_id and subscriber_id:
         return Q(digest_id=digest_id, subscriber_id=subscriber_id)
     if message_id and recipient:
@@ -184,7 +186,11 @@ def machine_flag(*, esp: str, event) -> str:
 def verdict_for(*, esp: str, event) -> str:
     verdict = VERDICTS.get((event.event_type, event.reject_reason)) or VERDICTS.get((event.event_type, None))
     transient = TRANSIENT_BOUNCES.get(esp)
-    if verdict == Subscriber.Status.BOUNCED and transient and _dig(event.esp_event, transient[0]) in transient[1]:
+    if (
+        verdict == Subscriber.Status.BOUNCED
+        and transient
+        and _dig(event.esp_event, transient[0]) in transient[1]
+    ):
         return ""
     return verdict or ""
 
@@ -206,7 +212,7 @@ def _recipient_hash(recipient: str) -> str:
 def incoming_from_anymail(event, esp_name: str) -> Incoming:
     occurred = event.timestamp or timezone.now()
     if timezone.is_naive(occurred):
-        occurred = timezone.make_aware(occurred, dt_timezone.utc)
+        occurred = timezone.make_aware(occurred, UTC)
     recipient = (event.recipient or "").strip()
     message_id = str(event.message_id or "")[:255]
     bot = machine_flag(esp=esp_name, event=event)
@@ -266,7 +272,9 @@ def _update_delivery(deliveries, event: Incoming, effect: Effect) -> int:
     if effect.settles:
         changes["status"] = Case(When(status=UNCERTAIN, then=Value(effect.settles)), default=F("status"))
         if effect.settles == SENT:
-            changes["sent_at"] = Case(When(status=UNCERTAIN, sent_at__isnull=True, then=at), default=F("sent_at"))
+            changes["sent_at"] = Case(
+                When(status=UNCERTAIN, sent_at__isnull=True, then=at), default=F("sent_at")
+            )
         else:
             reason = Value(f"{event.esp}: {event.event_type} {event.detail}".strip()[:300])
             changes["reason"] = Case(When(status=UNCERTAIN, then=reason), default=F("reason"))
@@ -291,7 +299,9 @@ def _record(event: Incoming, effect: Effect) -> tuple | None:
     if event.target is not None:
         delivery_sql, delivery_params = _subquery(Delivery.objects.filter(event.target).values("pk")[:1])
         if effect.scanner_window and not event.bot:
-            exists, bot_params = _subquery(Delivery.objects.filter(event.target).filter(_too_soon(event)).values("pk")[:1])
+            exists, bot_params = _subquery(
+                Delivery.objects.filter(event.target).filter(_too_soon(event)).values("pk")[:1]
+            )
             bot_sql = f"EXISTS {exists}"
     ops = connection.ops
     table = ops.quote_name(EspEvent._meta.db_table)
@@ -302,9 +312,17 @@ def _record(event: Incoming, effect: Effect) -> tuple | None:
         f"ON CONFLICT (esp, event_id) DO NOTHING RETURNING id, delivery_id, is_bot"
     )
     params = (
-        event.esp, event.event_id, event.event_type, event.reject_reason,
-        ops.adapt_datetimefield_value(event.occurred_at), ops.adapt_datetimefield_value(timezone.now()),
-        *delivery_params, _recipient_hash(event.recipient), event.message_id, *bot_params, event.detail,
+        event.esp,
+        event.event_id,
+        event.event_type,
+        event.reject_reason,
+        ops.adapt_datetimefield_value(event.occurred_at),
+        ops.adapt_datetimefield_value(timezone.now()),
+        *delivery_params,
+        _recipient_hash(event.recipient),
+        event.message_id,
+        *bot_params,
+        event.detail,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -323,23 +341,31 @@ def _apply_to_subscriber(event: Incoming, effect: Effect) -> Applied:
             _update_delivery(Delivery.objects.filter(pk=delivery_id), event, effect)
             subscriber_id, digest_id, newsletter_id = (
                 Delivery.objects.filter(pk=delivery_id)
-                .values_list("subscriber_id", "digest_id", "digest__newsletter_id").get()
+                .values_list("subscriber_id", "digest_id", "digest__newsletter_id")
+                .get()
             )
         elif event.recipient:
             # Not a digest copy (a verification or welcome email): the address is still ours.
             try:
-                subscriber_id = Subscriber.objects.with_email(event.recipient).values_list("pk", flat=True).first()
+                subscriber_id = (
+                    Subscriber.objects.with_email(event.recipient).values_list("pk", flat=True).first()
+                )
             except ValueError:
                 subscriber_id = None
         if subscriber_id and effect.unsubscribe:
             subscription_unsubscribe(
-                subscriber_id=subscriber_id, newsletter_id=newsletter_id, everything=newsletter_id is None,
+                subscriber_id=subscriber_id,
+                newsletter_id=newsletter_id,
+                everything=newsletter_id is None,
                 how=f"esp:{event.esp.lower()}"[:100],
             )
         if subscriber_id and event.verdict:
             subscriber_esp_verdict(
-                subscriber_id=subscriber_id, status=event.verdict, newsletter_id=newsletter_id,
-                how=f"esp:{event.esp.lower()}"[:100], detail=f"{event.event_type}: {event.detail}"[:300],
+                subscriber_id=subscriber_id,
+                status=event.verdict,
+                newsletter_id=newsletter_id,
+                how=f"esp:{event.esp.lower()}"[:100],
+                detail=f"{event.event_type}: {event.detail}"[:300],
             )
         if effect.stamp == "complained_at" and digest_id:
             tasks.complaint_guard.delay_on_commit(digest_id)

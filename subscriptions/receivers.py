@@ -30,6 +30,9 @@ def esp_event_received(sender, event, esp_name, **kwargs) -> None:
     except Exception:
         log.exception(
             "ESP event not applied",
-            extra={"esp": esp_name, "event_type": getattr(event, "event_type", None),
-                   "event_id": getattr(event, "event_id", None)},
+            extra={
+                "esp": esp_name,
+                "event_type": getattr(event, "event_type", None),
+                "event_id": getattr(event, "event_id", None),
+            },
         )

@@ -124,8 +124,9 @@ def test_an_editor_resumes_and_the_same_digest_does_not_pause_again(complain, ad
     assert newsletter.sending_paused_reason
 
     changelist = reverse("admin:subscriptions_newsletter_changelist")
-    response = admin_client.post(changelist, {"action": "resume_sending", "_selected_action": [newsletter.pk]},
-                                 follow=True)
+    response = admin_client.post(
+        changelist, {"action": "resume_sending", "_selected_action": [newsletter.pk]}, follow=True
+    )
     assert response.status_code == 200
     assert "الإرسال من جديد" in response.content.decode()  # "… may send again", to the editor
     newsletter.refresh_from_db()
@@ -146,14 +147,14 @@ def test_an_editor_resumes_and_the_same_digest_does_not_pause_again(complain, ad
 
 
 def test_the_newsletter_list_shows_which_newsletters_may_send(admin_client, going_out, complain):
-    digest, deliveries = going_out
+    _digest, deliveries = going_out
     complain(deliveries[:4])
     html = admin_client.get(reverse("admin:subscriptions_newsletter_changelist")).content.decode()
     assert 'alt="False"' in html  # the "sending allowed" column
 
 
 def test_the_guard_counts_with_a_few_statements(going_out, django_assert_num_queries):
-    digest, deliveries = going_out
+    digest, _deliveries = going_out
     with django_assert_num_queries(5):  # the digest; complaints and delivered, per digest and today
         assert complaint_guard(digest_id=digest.pk) == ""
     with django_assert_num_queries(3):  # delivered counts are cached for a minute
@@ -161,7 +162,7 @@ def test_the_guard_counts_with_a_few_statements(going_out, django_assert_num_que
 
 
 def test_the_dashboard_table_is_counted_once_then_cached(going_out, django_assert_num_queries):
-    digest, deliveries = going_out
+    digest, _deliveries = going_out
     first = complaint_rates()
     with django_assert_num_queries(0):
         assert complaint_rates() == first

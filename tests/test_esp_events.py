@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from subscriptions.models import ConsentEvent, Delivery, EspEvent, Subscriber, Subscription
 from tests.factories import NewsletterFactory, SubscriberFactory, SubscriptionFactory
-from tests.webhooks import ANYMAIL_SETTINGS, ledger, mailgun_event, mailgun_sign, our_metadata, post, postmark_event
+from tests.webhooks import (
+    ANYMAIL_SETTINGS,
+    ledger,
+    mailgun_event,
+    mailgun_sign,
+    our_metadata,
+    post,
+    postmark_event,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +47,7 @@ def webhook_settings(settings):
 
 @pytest.fixture
 def one():
-    digest, (delivery,) = ledger(1)
+    _digest, (delivery,) = ledger(1)
     return delivery
 
 
@@ -122,7 +130,11 @@ def test_a_permanent_bounce_ends_the_address_with_a_consent_event(client, one, e
     assert delivery.subscriber.status == Subscriber.Status.BOUNCED
     assert delivery.bounced_at is not None and delivery.status == Delivery.Status.SENT
     logged = ConsentEvent.objects.get(subscriber=one.subscriber)
-    assert (logged.event, logged.form, logged.newsletter_id) == ("bounce", f"esp:{esp}", one.digest.newsletter_id)
+    assert (logged.event, logged.form, logged.newsletter_id) == (
+        "bounce",
+        f"esp:{esp}",
+        one.digest.newsletter_id,
+    )
     event = EspEvent.objects.get()
     assert event.reject_reason == "bounced"
     # The bounce message quoted the address; nothing readable of it is kept.
@@ -139,7 +151,7 @@ def test_a_temporary_failure_keeps_the_reader(client, one, esp):
 
 
 def test_postmark_rejecting_an_invalid_address_ends_it_and_settles_an_uncertain_copy_as_failed(client):
-    digest, (delivery,) = ledger(1, status=Delivery.Status.UNCERTAIN)
+    _digest, (delivery,) = ledger(1, status=Delivery.Status.UNCERTAIN)
     post(client, "postmark", postmark_event("bounce_bad_address", delivery=delivery))
     delivery = fresh(delivery)
     assert delivery.subscriber.status == Subscriber.Status.BOUNCED
@@ -159,14 +171,21 @@ def test_a_complaint_outranks_an_earlier_bounce(client, one):
     send(client, "mailgun", "hard_bounce", one)
     send(client, "mailgun", "complained", one)
     assert fresh(one).subscriber.status == Subscriber.Status.COMPLAINED
-    assert list(ConsentEvent.objects.order_by("id").values_list("event", flat=True)) == ["bounce", "complaint"]
+    assert list(ConsentEvent.objects.order_by("id").values_list("event", flat=True)) == [
+        "bounce",
+        "complaint",
+    ]
 
 
 @pytest.mark.parametrize("esp", ESPS)
 def test_unsubscribing_through_the_esp_leaves_that_newsletter(client, one, esp):
-    other = SubscriptionFactory(subscriber=one.subscriber, newsletter=NewsletterFactory(slug="sport", name="رياضة"))
+    other = SubscriptionFactory(
+        subscriber=one.subscriber, newsletter=NewsletterFactory(slug="sport", name="رياضة")
+    )
     send(client, esp, "unsubscribed", one)
-    statuses = dict(Subscription.objects.filter(subscriber=one.subscriber).values_list("newsletter_id", "status"))
+    statuses = dict(
+        Subscription.objects.filter(subscriber=one.subscriber).values_list("newsletter_id", "status")
+    )
     assert statuses == {one.digest.newsletter_id: "unsubscribed", other.newsletter_id: "subscribed"}
     logged = ConsentEvent.objects.get()
     assert (logged.event, logged.form) == ("unsubscribe", f"esp:{esp}")
@@ -174,7 +193,7 @@ def test_unsubscribing_through_the_esp_leaves_that_newsletter(client, one, esp):
 
 @pytest.mark.parametrize("esp", ESPS)
 def test_an_uncertain_copy_is_settled_as_sent_by_a_delivered_event_with_our_metadata(client, esp):
-    digest, (delivery, untouched) = ledger(2, status=Delivery.Status.UNCERTAIN)
+    _digest, (delivery, untouched) = ledger(2, status=Delivery.Status.UNCERTAIN)
     at = timezone.now() - timedelta(minutes=3)
     send(client, esp, "delivered", delivery, at=at)
     settled, other = fresh(delivery), fresh(untouched)
@@ -185,7 +204,7 @@ def test_an_uncertain_copy_is_settled_as_sent_by_a_delivered_event_with_our_meta
 
 def test_an_event_without_metadata_finds_its_copy_by_message_id_and_address(client):
     # Mailgun gives one message id to a whole batch; the address tells the copies apart.
-    digest, (first, second) = ledger(2)
+    _digest, (first, second) = ledger(2)
     assert first.esp_message_id == second.esp_message_id
     post(client, "mailgun", mailgun_event("delivered", delivery=second, metadata={}))
     assert fresh(first).delivered_at is None and fresh(second).delivered_at is not None
@@ -194,16 +213,31 @@ def test_an_event_without_metadata_finds_its_copy_by_message_id_and_address(clie
 
 def test_a_bounced_verification_email_still_ends_the_pending_address(client):
     pending = SubscriberFactory(email="typo@exmaple.com", status=Subscriber.Status.PENDING)
-    post(client, "postmark", postmark_event("bounce_hard", email="Typo@EXMAPLE.com", metadata={},
-                                            message_id="b7bc2f4a-e38e-4336-af7d-e6c392c2f817"))
+    post(
+        client,
+        "postmark",
+        postmark_event(
+            "bounce_hard",
+            email="Typo@EXMAPLE.com",
+            metadata={},
+            message_id="b7bc2f4a-e38e-4336-af7d-e6c392c2f817",
+        ),
+    )
     pending.refresh_from_db()
     assert pending.status == Subscriber.Status.BOUNCED
     assert EspEvent.objects.get().delivery_id is None
 
 
 def test_an_event_about_nobody_we_know_is_recorded_and_answered_200(client):
-    response = post(client, "postmark", postmark_event("spam_complaint", email="stranger@example.org",
-                                                       metadata={"digest": "x'; DROP TABLE", "subscriber": "-1"}))
+    response = post(
+        client,
+        "postmark",
+        postmark_event(
+            "spam_complaint",
+            email="stranger@example.org",
+            metadata={"digest": "x'; DROP TABLE", "subscriber": "-1"},
+        ),
+    )
     assert response.status_code == 200
     assert EspEvent.objects.get().delivery_id is None
     assert not ConsentEvent.objects.exists()
@@ -322,7 +356,9 @@ def test_a_bounce_costs_five_statements_in_one_transaction(client, one):
     assert len(work(queries)) == 5, work(queries)
 
 
-def test_a_complaint_costs_five_statements_and_queues_the_guard(client, one, django_capture_on_commit_callbacks):
+def test_a_complaint_costs_five_statements_and_queues_the_guard(
+    client, one, django_capture_on_commit_callbacks
+):
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as queued:
         send(client, "postmark", "complained", one)
     assert len(work(queries)) == 5, work(queries)
@@ -348,4 +384,8 @@ def test_a_burst_of_1000_events_takes_two_statements_each(client, esp):
 
 
 def test_metadata_is_what_the_sending_pipeline_puts_on_every_copy(one):
-    assert our_metadata(one) == {"digest": str(one.digest_id), "subscriber": str(one.subscriber_id), "batch": "1"}
+    assert our_metadata(one) == {
+        "digest": str(one.digest_id),
+        "subscriber": str(one.subscriber_id),
+        "batch": "1",
+    }

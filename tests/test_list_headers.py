@@ -12,7 +12,7 @@ from subscriptions.emails import digest_message, list_headers
 from subscriptions.links import unsubscribe_url
 from subscriptions.models import Digest, Subscriber, Subscription
 from subscriptions.rendering import RenderedDigest
-from tests.factories import NewsletterFactory, SubscriberFactory, SubscriptionFactory, slot_end
+from tests.factories import SubscriberFactory, SubscriptionFactory, slot_end
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,18 @@ def reader():
 
 def digest_copy(subscriber, newsletter):
     digest = Digest.objects.create(
-        newsletter=newsletter, period_start=slot_end(), period_end=slot_end(), subject="الأيام في هذا الأسبوع",
-        slug="this-week-test", status=Digest.Status.SENDING,
+        newsletter=newsletter,
+        period_start=slot_end(),
+        period_end=slot_end(),
+        subject="الأيام في هذا الأسبوع",
+        slug="this-week-test",
+        status=Digest.Status.SENDING,
     )
-    fields = {"name": subscriber.name, "unsubscribe_url": unsubscribe_url(subscriber.pk, newsletter.pk),
-              "web_url": "https://nashra.example/archive/this-week-test/"}
+    fields = {
+        "name": subscriber.name,
+        "unsubscribe_url": unsubscribe_url(subscriber.pk, newsletter.pk),
+        "web_url": "https://nashra.example/archive/this-week-test/",
+    }
     body = RenderedDigest(html="<p dir='rtl'>مرحباً [[nashra:name]]</p>", text="مرحباً [[nashra:name]]")
     return digest_message(digest=digest, rendered=body, fields=fields, to=subscriber.email).message()
 
@@ -55,7 +62,9 @@ def test_the_providers_one_click_post_unsubscribes_at_once(reader, settings, for
     uri = listunsub.parse_header(digest_copy(subscriber, newsletter)["List-Unsubscribe"]).https[0]
     request = listunsub.one_click_request(uri, form=form)
     provider = Client(enforce_csrf_checks=True)  # no cookie, no CSRF token, like Gmail
-    response = provider.generic("POST", urlsplit(request.url).path, request.body, request.content_type, secure=True)
+    response = provider.generic(
+        "POST", urlsplit(request.url).path, request.body, request.content_type, secure=True
+    )
     assert response.status_code == 200 and "Location" not in response
     assert Subscriber.objects.get(pk=subscriber.pk).status == Subscriber.Status.UNSUBSCRIBED
     assert Subscription.objects.get(subscriber=subscriber).status == Subscription.Status.UNSUBSCRIBED

@@ -33,7 +33,11 @@ def load(esp: str, name: str, *, email: str = PLACEHOLDER) -> dict:
 def our_metadata(delivery: Delivery) -> dict[str, str]:
     """What the sending pipeline puts on every copy (merge_metadata), as the ESP
     reports it back: string values."""
-    return {"digest": str(delivery.digest_id), "subscriber": str(delivery.subscriber_id), "batch": str(delivery.batch)}
+    return {
+        "digest": str(delivery.digest_id),
+        "subscriber": str(delivery.subscriber_id),
+        "batch": str(delivery.batch),
+    }
 
 
 def mailgun_sign(data: dict, *, key: str = MAILGUN_SIGNING_KEY, token: str | None = None) -> dict:
@@ -44,8 +48,16 @@ def mailgun_sign(data: dict, *, key: str = MAILGUN_SIGNING_KEY, token: str | Non
     return data
 
 
-def mailgun_event(name: str, *, delivery: Delivery | None = None, email: str | None = None, at=None,
-                  metadata: dict | None = None, message_id: str | None = None, key: str = MAILGUN_SIGNING_KEY) -> dict:
+def mailgun_event(
+    name: str,
+    *,
+    delivery: Delivery | None = None,
+    email: str | None = None,
+    at=None,
+    metadata: dict | None = None,
+    message_id: str | None = None,
+    key: str = MAILGUN_SIGNING_KEY,
+) -> dict:
     """A Mailgun webhook body for one copy: its address, our metadata (``{}`` for
     none), its message id, the event time; freshly signed (a new token = a new event)."""
     data = load("mailgun", name, email=email or (delivery.subscriber.email if delivery else PLACEHOLDER))
@@ -58,8 +70,15 @@ def mailgun_event(name: str, *, delivery: Delivery | None = None, email: str | N
     return mailgun_sign(data, key=key)
 
 
-def postmark_event(name: str, *, delivery: Delivery | None = None, email: str | None = None, at=None,
-                   metadata: dict | None = None, message_id: str | None = None) -> dict:
+def postmark_event(
+    name: str,
+    *,
+    delivery: Delivery | None = None,
+    email: str | None = None,
+    at=None,
+    metadata: dict | None = None,
+    message_id: str | None = None,
+) -> dict:
     data = load("postmark", name, email=email or (delivery.subscriber.email if delivery else PLACEHOLDER))
     data["Metadata"] = our_metadata(delivery) if metadata is None and delivery else (metadata or {})
     message_id = message_id or (delivery.esp_message_id if delivery else "")
@@ -79,32 +98,54 @@ def basic_auth(secret: str) -> str:
 
 def post(client, esp: str, payload: dict, *, auth: str | None = WEBHOOK_SECRET):
     headers = {"HTTP_AUTHORIZATION": basic_auth(auth)} if auth else {}
-    return client.post(f"/anymail/{esp}/tracking/", data=json.dumps(payload), content_type="application/json",
-                       **headers)
+    return client.post(
+        f"/anymail/{esp}/tracking/", data=json.dumps(payload), content_type="application/json", **headers
+    )
 
 
-def ledger(n: int = 1, *, newsletter=None, status: str = Delivery.Status.SENT, sent_ago=timedelta(hours=1),
-           digest_status: str = Digest.Status.SENDING) -> tuple[Digest, list[Delivery]]:
+def ledger(
+    n: int = 1,
+    *,
+    newsletter=None,
+    status: str = Delivery.Status.SENT,
+    sent_ago=timedelta(hours=1),
+    digest_status: str = Digest.Status.SENDING,
+) -> tuple[Digest, list[Delivery]]:
     """A digest going out to ``n`` confirmed readers, each with a Delivery row sent
     ``sent_ago`` (batches of 1,000 share a message id, as Mailgun's batch sends do)."""
     now = timezone.now()
     newsletter = newsletter or NewsletterFactory()
     number = next(_periods)
     digest = Digest.objects.create(
-        newsletter=newsletter, period_start=now - timedelta(days=7 + number), period_end=now - timedelta(days=number),
-        subject=f"الأيام في هذا الأسبوع · {number}", slug=f"{newsletter.slug}-test-{number}", status=digest_status,
-        approved_at=now - sent_ago - timedelta(minutes=5), send_started_at=now - sent_ago,
+        newsletter=newsletter,
+        period_start=now - timedelta(days=7 + number),
+        period_end=now - timedelta(days=number),
+        subject=f"الأيام في هذا الأسبوع · {number}",
+        slug=f"{newsletter.slug}-test-{number}",
+        status=digest_status,
+        approved_at=now - sent_ago - timedelta(minutes=5),
+        send_started_at=now - sent_ago,
     )
     readers = Subscriber.objects.bulk_create(
-        Subscriber(email=f"reader{i}.{digest.pk}@example.com", name="قارئ", status=Subscriber.Status.CONFIRMED,
-                   confirmed_at=now - timedelta(days=30))
+        Subscriber(
+            email=f"reader{i}.{digest.pk}@example.com",
+            name="قارئ",
+            status=Subscriber.Status.CONFIRMED,
+            confirmed_at=now - timedelta(days=30),
+        )
         for i in range(n)
     )
     Subscription.objects.bulk_create(Subscription(subscriber=s, newsletter=newsletter) for s in readers)
     sent_at = None if status == Delivery.Status.UNCERTAIN else now - sent_ago
     deliveries = Delivery.objects.bulk_create(
-        Delivery(digest=digest, subscriber=s, batch=1 + i // 1000, status=status, sent_at=sent_at,
-                 esp_message_id="" if sent_at is None else f"<{digest.pk}.{1 + i // 1000}.batch@news.example>")
+        Delivery(
+            digest=digest,
+            subscriber=s,
+            batch=1 + i // 1000,
+            status=status,
+            sent_at=sent_at,
+            esp_message_id="" if sent_at is None else f"<{digest.pk}.{1 + i // 1000}.batch@news.example>",
+        )
         for i, s in enumerate(readers)
     )
     for delivery, reader in zip(deliveries, readers):
