@@ -147,10 +147,12 @@ def test_an_editor_resumes_and_the_same_digest_does_not_pause_again(complain, ad
 
 
 def test_the_newsletter_list_shows_which_newsletters_may_send(admin_client, going_out, complain):
-    _digest, deliveries = going_out
+    digest, deliveries = going_out
     complain(deliveries[:4])
     html = admin_client.get(reverse("admin:subscriptions_newsletter_changelist")).content.decode()
     assert 'alt="False"' in html  # the "sending allowed" column
+    page = admin_client.get(reverse("admin:subscriptions_newsletter_change", args=[digest.newsletter_id]))
+    assert "معدل الشكاوى" in page.content.decode()  # why, on the newsletter's own page
 
 
 def test_the_guard_counts_with_a_few_statements(going_out, django_assert_num_queries):
