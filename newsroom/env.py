@@ -26,6 +26,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """Comma- or space-separated list: ``ALLOWED_HOSTS=a.example,b.example``."""
     raw = os.environ.get(name, default)

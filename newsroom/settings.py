@@ -7,6 +7,7 @@ from django.utils.csp import CSP
 
 from newsroom.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_prefixed,
@@ -194,6 +195,18 @@ SEND_REQUEUE_AFTER = env_int("SEND_REQUEUE_AFTER", 600)
 # A batch still "submitting" this long after its claim lost its worker mid-call: it
 # becomes "uncertain". Longer than a task may run (CELERY_TASK_TIME_LIMIT below).
 SEND_SUBMITTING_TIMEOUT = env_int("SEND_SUBMITTING_TIMEOUT", 660)
+# --------------------------------------------------------------------------- ESP events
+# https://anymail.dev/en/stable/sending/tracking/
+# What the ESP's webhooks (/anymail/<esp>/tracking/) may do; README "ESP events".
+# A click this many seconds or less after the copy was sent or delivered is a link
+# scanner's, not a reader's: recorded, never counted as engagement.
+BOT_CLICK_SECONDS = env_int("BOT_CLICK_SECONDS", 10)
+# Complaint rate = complaints / delivered, per digest and per day. Mailbox providers
+# act at ~0.3% (Gmail's bulk-sender rules); we warn well before and pause at it.
+COMPLAINT_WARN_RATE = env_float("COMPLAINT_WARN_RATE", 0.001)
+COMPLAINT_PAUSE_RATE = env_float("COMPLAINT_PAUSE_RATE", 0.003)
+# Below this many delivered copies a rate means little (1 complaint in 10): no pause.
+COMPLAINT_MIN_DELIVERED = env_int("COMPLAINT_MIN_DELIVERED", 1000)
 
 # --------------------------------------------------------------------------- celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

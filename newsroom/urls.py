@@ -14,6 +14,9 @@ urlpatterns = [
     # The List-Unsubscribe URL: one-click POSTs must get a 200 here, never a redirect.
     path("unsubscribe/<str:token>/", views_leaving.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/resubscribe/", views_leaving.resubscribe, name="resubscribe"),
+    # ESP webhooks, /anymail/<esp>/tracking/: basic auth with ANYMAIL_WEBHOOK_SECRET (and
+    # Mailgun's signature); events go to subscriptions/receivers.py.
+    path("anymail/", include("anymail.urls")),
 ]
 
 # Pages for people: /ar/… and /en/…; a bare path redirects to the reader's language.

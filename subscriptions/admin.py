@@ -16,28 +16,49 @@ from django.views.decorators.http import require_POST
 
 from subscriptions import digest as digest_service
 from subscriptions import sending
+from subscriptions.complaints import newsletter_sending_resume
 from subscriptions.emails import digest_body, digest_send_test, staff_fields
-from subscriptions.models import ConsentEvent, Digest, DigestItem, Newsletter, Subscriber, Subscription
+from subscriptions.models import ConsentEvent, Digest, DigestItem, EspEvent, Newsletter, Subscriber, Subscription
 from subscriptions.personalize import digest_personalize
 from subscriptions.snippets import signup_snippets
 
 
 @admin.register(Newsletter)
 class NewsletterAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "language", "send_weekday", "send_time", "auto_send", "is_active"]
+    list_display = ["name", "slug", "language", "send_weekday", "send_time", "auto_send", "is_active", "sending_allowed"]
     list_filter = ["language", "auto_send", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["signup_code"]
+    # The pause is the complaint guard's to set and the "resume" action's to clear (which
+    # records when, so the guard does not pause again for the same digest and day).
+    readonly_fields = ["signup_code", "sending_paused_reason", "sending_resumed_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "language", "is_active", "welcome_text"]}),
+        (_("Sending"), {"fields": ["sending_paused_reason", "sending_resumed_at"]}),
         (_("Sender"), {"fields": ["from_name", "from_email", "reply_to", "organisation", "postal_address"]}),
         (_("Schedule"), {"fields": ["send_weekday", "send_time", "auto_send"]}),
         (_("Selection"), {"fields": ["top_limit", "per_section_limit", "light_limit", "total_limit"]}),
         (_("Digest"), {"fields": ["subject_template", "month_names", "utm_source", "utm_medium", "utm_campaign"]}),
         (_("Signup form for the news site"), {"fields": ["signup_code"]}),
     ]
-    actions = ["compile_digest_now"]
+    actions = ["compile_digest_now", "resume_sending"]
+
+    @admin.display(description=_("sending allowed"), boolean=True)
+    def sending_allowed(self, obj):
+        return not obj.sending_paused_reason
+
+    @admin.action(description=_("Resume sending (after a complaint pause)"))
+    def resume_sending(self, request, queryset):
+        for newsletter in queryset:
+            if newsletter_sending_resume(newsletter_id=newsletter.pk, user=request.user):
+                self.message_user(
+                    request, gettext("%(name)s may send again. Digests the complaint guard paused stay "
+                                     "paused until they are resumed.") % {"name": newsletter.name},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, gettext("%(name)s was not paused.") % {"name": newsletter.name},
+                                  messages.INFO)
 
     @admin.action(description=_("Compile the digest of the 7 days ending now"))
     def compile_digest_now(self, request, queryset):
@@ -406,3 +427,19 @@ class DigestAdmin(admin.ModelAdmin):
     def resend_uncertain_view(self, request, object_id):
         return self._sending_change(request, object_id, partial(sending.digest_resend, which="uncertain"),
                                     gettext("The uncertain readers are queued again."))
+
+@admin.register(EspEvent)
+class EspEventAdmin(admin.ModelAdmin):
+    """What the ESPs reported, read-only: evidence for a bounce, a complaint or a pause."""
+
+    list_display = ["received_at", "esp", "event_type", "reject_reason", "is_bot", "delivery", "detail"]
+    list_filter = ["esp", "event_type", "is_bot"]
+    list_select_related = ["delivery"]
+    search_fields = ["event_id", "message_id"]
+    show_full_result_count = False  # a busy list posts millions of these
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,5 @@
-"""Leaving and personal data: unsubscribe, resubscribe, preferences, export, erase.
+"""Leaving and personal data: unsubscribe, resubscribe, preferences, export, erase, and
+the ESP's verdicts (a permanent bounce, a spam complaint) that end an address's mail.
 
 Every withdrawal is a consent-log event. Effects are immediate: the sending pipeline
 re-checks each recipient's status right before its batch goes out.
@@ -9,11 +10,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from subscriptions.erasure import consent_events_erase
-from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription, Suppression
+from subscriptions.models import ConsentEvent, EspEvent, Newsletter, Subscriber, Subscription, Suppression
 
 # Statuses a reader may leave or come back from by themselves. Bounced and complained
 # addresses are the ESP's verdict: a click on an old link does not undo it.
 RESUBSCRIBABLE = {Subscriber.Status.CONFIRMED, Subscriber.Status.UNSUBSCRIBED}
+
+# The ESP's verdicts (subscriptions/esp_events.py) and the statuses each one ends. A
+# complaint outranks a bounce; nothing outranks a complaint.
+VERDICT_ENDS = {
+    Subscriber.Status.BOUNCED: {
+        Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED, Subscriber.Status.UNSUBSCRIBED,
+    },
+    Subscriber.Status.COMPLAINED: {
+        Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED, Subscriber.Status.UNSUBSCRIBED,
+        Subscriber.Status.BOUNCED,
+    },
+}
+VERDICT_EVENTS = {
+    Subscriber.Status.BOUNCED: ConsentEvent.Event.BOUNCE,
+    Subscriber.Status.COMPLAINED: ConsentEvent.Event.COMPLAINT,
+}
 
 
 def subscription_unsubscribe(
@@ -47,6 +64,24 @@ def subscription_unsubscribe(
             for nid in left or ([newsletter_id] if changed and newsletter_id else [])
         )
     return changed
+
+
+def subscriber_esp_verdict(
+    *, subscriber_id: int, status: str, newsletter_id: int | None = None, how: str = "esp", detail: str = "",
+) -> bool:
+    """The ESP says the address bounces for good, or its owner marked us as spam: no
+    more mail to it, from any newsletter. One conditional UPDATE (no lock to wait for);
+    returns whether the status changed, and logs a consent event only then."""
+    with transaction.atomic():
+        changed = Subscriber.objects.filter(pk=subscriber_id, status__in=VERDICT_ENDS[status]).update(
+            status=status, updated_at=timezone.now()
+        )
+        if changed:
+            ConsentEvent.objects.create(
+                subscriber_id=subscriber_id, newsletter_id=newsletter_id, event=VERDICT_EVENTS[status],
+                form=how[:100], detail=detail[:300],
+            )
+    return bool(changed)
 
 
 def subscription_resubscribe(
@@ -141,8 +176,11 @@ def subscriber_erase(*, subscriber_id: int) -> bool:
         subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
         if subscriber is None:
             return False
-        Suppression.objects.get_or_create(email_hash=Suppression.hash_email(subscriber.email))
+        email_hash = Suppression.hash_email(subscriber.email)
+        Suppression.objects.get_or_create(email_hash=email_hash)
         consent_events_erase(subscriber_ids=[subscriber.pk])
+        # What the ESP reported stays (a digest's figures), but no longer points at them.
+        EspEvent.objects.filter(recipient_hash=email_hash).update(recipient_hash="")
         # Subscriptions cascade; rows that must outlive the reader (deliveries, for a
         # digest's totals) let go of them with on_delete=SET_NULL.
         subscriber.delete()

@@ -89,6 +89,15 @@ class Newsletter(models.Model):
     send_window_minutes = models.PositiveIntegerField(_("delivery window (minutes)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the complaint guard (subscriptions/complaints.py) when readers mark too many
+    # copies as spam; no new send starts while it is set. An editor clears it.
+    sending_paused_reason = models.CharField(
+        _("sending paused because"), max_length=300, blank=True,
+        help_text=_("Empty: sending is allowed. Set when the complaint rate passed the limit."),
+    )
+    # An editor's resume holds for the digests already sending and the rest of that
+    # day: the guard looks afresh at the next digest and the next day.
+    sending_resumed_at = models.DateTimeField(_("sending resumed at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -493,6 +502,18 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["digest", "batch"], name="delivery_batch"),
             models.Index(fields=["digest", "status"], name="delivery_status"),
+            # ESP events without our metadata find their copy by the ESP's message id
+            # (one id may cover a whole batch; the recipient tells them apart).
+            models.Index(fields=["esp_message_id"], name="delivery_esp_message"),
+            # The complaint guard's counts (complained / delivered per digest and day)
+            # read these small partial indexes, never the whole ledger.
+            models.Index(
+                fields=["digest", "delivered_at"], condition=Q(delivered_at__isnull=False), name="delivery_delivered",
+            ),
+            models.Index(
+                fields=["digest", "complained_at"], condition=Q(complained_at__isnull=False),
+                name="delivery_complained",
+            ),
         ]
 
     def __str__(self):
@@ -506,4 +527,53 @@ class Delivery(models.Model):
             for subject, status, sent_at, opened_at, clicked_at in cls.objects.filter(subscriber=subscriber)
             .order_by("id")
             .values_list("digest__subject", "status", "sent_at", "opened_at", "clicked_at")
+        ]
+
+
+class EspEvent(models.Model):
+    """One event an ESP reported through its tracking webhook (subscriptions/receivers.py).
+
+    Unique on (esp, event_id), so a replayed webhook finds its row and changes nothing.
+    Only what the effects and the reports need is kept, not the payload: the recipient
+    as a keyed hash (like the suppression list), so an erased reader leaves nothing
+    readable here.
+    """
+
+    esp = models.CharField(_("ESP"), max_length=20)
+    # The ESP's own id; for events without one, a hash of the payload (esp_events.py).
+    event_id = models.CharField(_("event id"), max_length=100)
+    # Anymail's normalised type: delivered, opened, clicked, bounced, complained…
+    event_type = models.CharField(_("event"), max_length=16)
+    reject_reason = models.CharField(_("reject reason"), max_length=16, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    delivery = models.ForeignKey(
+        Delivery, verbose_name=_("delivery"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="esp_events",
+    )
+    recipient_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    message_id = models.CharField(_("ESP message id"), max_length=255, blank=True)
+    # An open or click made by a machine (a privacy proxy prefetching images, a link
+    # scanner): kept, but it never sets Delivery.opened_at / clicked_at.
+    is_bot = models.BooleanField(_("by a machine"), default=False)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("ESP event")
+        verbose_name_plural = _("ESP events")
+        constraints = [models.UniqueConstraint(fields=["esp", "event_id"], name="espevent_unique_id")]
+
+    def __str__(self):
+        return f"{self.esp} {self.event_type} {self.event_id}"
+
+    @classmethod
+    def export_for_subscriber(cls, subscriber) -> list[dict]:
+        """For "download my data": what the ESP told us about this reader's copies."""
+        rows = cls.objects.filter(
+            Q(delivery__subscriber=subscriber) | Q(recipient_hash=Suppression.hash_email(subscriber.email))
+        ).order_by("received_at", "id")
+        return [
+            {"event": e.event_type, "occurred_at": e.occurred_at, "by_a_machine": e.is_bot, "esp": e.esp}
+            for e in rows
         ]

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from newsroom.ratelimit import send_tokens_acquire
 from subscriptions import esp
+from subscriptions.complaints import newsletter_sending_paused
 from subscriptions.emails import list_headers, sender
 from subscriptions.links import digest_web_url, unsubscribe_url
 from subscriptions.models import Delivery, Digest, SendBatch, Subscriber, Subscription
@@ -60,7 +61,7 @@ def digest_send(*, digest_id: int, dispatch=None) -> Digest:
     with transaction.atomic():
         digest = Digest.objects.select_for_update().select_related("newsletter").get(pk=digest_id)
         if digest.status == Digest.Status.APPROVED:
-            paused = getattr(digest.newsletter, "sending_paused_reason", "")
+            paused = newsletter_sending_paused(newsletter_id=digest.newsletter_id)
             if paused:
                 raise SendError(f"sending of this newsletter is paused: {paused}")
             if not digest.html:

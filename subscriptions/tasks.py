@@ -7,6 +7,7 @@ import smtplib
 from anymail.exceptions import AnymailAPIError, AnymailRequestsAPIError
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 from django.utils.dateparse import parse_datetime
 
 from subscriptions import digest as digest_service
@@ -142,3 +143,17 @@ def sweep_sending() -> dict:
     from subscriptions import sending
 
     return sending.sending_sweep()
+# The guard counts complaints and deliveries (cached a minute, but up to a million rows
+# when not), so it runs here rather than inside the ESP's webhook request. Idempotent:
+# a second run finds the newsletter paused, or the rates unchanged.
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def complaint_guard(digest_id: int) -> str:
+    from subscriptions.complaints import complaint_guard as guard
+
+    return guard(digest_id=digest_id)

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0006_sending_ledger'),
+        ('subscriptions', '0007_esp_events'),
     ]
 
     operations = [
