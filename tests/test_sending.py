@@ -236,3 +236,41 @@ def test_send_digest_command_waits_and_reports(mailgun, capsys):
     call_command("send_digest", str(digest.pk), "--wait")
     out = capsys.readouterr().out
     assert f"digest {digest.pk} sent: recipients 5, sent 5, failed 0, skipped 0, uncertain 0, pending 0" in out
+
+
+def test_over_smtp_each_reader_gets_one_personal_copy_over_one_connection(settings):
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink().start()
+    try:
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                        "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 10}}}
+        digest = approved_digest(readers=150)
+        make_ineligible(digest.newsletter)
+        send_digest.delay(digest.pk)
+        received = sink.parsed()
+    finally:
+        sink.stop()
+    assert sorted(to[0] for to, _ in received) == sorted(reader_email(i) for i in range(1, 151))
+    ids = dict(Subscriber.objects.values_list("email", "id"))
+    message_ids = set()
+    for (to,), message in received:
+        assert message["To"] == to
+        assert unsubscribe_owner(message["List-Unsubscribe"])[0] == ids[to]
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and message["List-Id"]
+        html = message.get_body(("html",)).get_content()
+        assert 'dir="rtl"' in html and Subscriber.objects.get(pk=ids[to]).name in html
+        assert message.get_body(("plain",)).get_content().strip()
+        message_ids.add(message["Message-ID"])
+    assert len(message_ids) == 150
+    assert totals_add_up(digest)["sent"] == 150
+
+
+def test_a_real_copy_meets_the_gmail_and_yahoo_one_click_rules(mailgun, settings):
+    import listunsub
+
+    settings.SITE_URL = "https://nashra.example"  # one-click needs an https URI
+    digest = approved_digest(readers=1)
+    send_digest.delay(digest.pk)
+    (copy,) = mailgun.delivered
+    assert listunsub.audit(copy.headers["List-Unsubscribe"], copy.headers["List-Unsubscribe-Post"]) == []
