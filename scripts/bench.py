@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scratch_database(url: str):
+def scratch_database(url: str, suffix: str = "_bench"):
     """Return (DATABASE_URL for a scratch database, cleanup callable)."""
     if not url.startswith(("postgres://", "postgresql://")):
         tmp = tempfile.mkdtemp(prefix="nashra-bench-")
@@ -29,7 +29,7 @@ def scratch_database(url: str):
     import psycopg
 
     parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_bench"
+    name = parts.path.lstrip("/") + suffix
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -163,7 +163,81 @@ def bench_digest(args, env):
           f"{1000 / result['ms']:,.0f} renders/s, peak RSS {result['rss_kib'] / 1024:.0f} MiB)")
 
 
-BENCHMARKS = {"seed": bench_seed, "signup": bench_signup, "digest": bench_digest}
+def _send_once(*, env, readers: int, backend_env: dict, workers: int) -> dict:
+    """Seed ``readers``, compile and approve a digest, start one Celery worker with
+    ``workers`` processes, then `send_digest --wait`; return the figures."""
+    import json
+    import signal
+
+    import redis
+
+    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
+    redis.Redis.from_url(broker).flushdb()
+    run_env = {**env, "CELERY_BROKER_URL": broker, "LOG_LEVEL": "WARNING", **backend_env}
+    manage = [sys.executable, "manage.py"]
+    run([*manage, "migrate", "--noinput", "-v0"], run_env)
+    run([*manage, "seed_demo", "--subscribers", str(readers)], run_env)
+    _, out = run([*manage, "compile_digest", "--newsletter", "this-week"], run_env)
+    digest_id = out.strip().splitlines()[-1]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--concurrency", str(workers),
+         "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=run_env, stdout=open("/tmp/nashra-bench-worker.log", "w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(3)  # the worker's pool is up
+        elapsed, _ = run([*manage, "send_digest", digest_id, "--wait"], run_env)
+        children = [int(p) for p in Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()]
+        peaks = [_rss_peak_mib(pid) for pid in children]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    _, report = run([*manage, "digest_report", digest_id, "--json"], run_env)
+    return {"seconds": elapsed, "peaks": peaks, "report": json.loads(report)}
+
+
+def bench_send(args, env):
+    """The whole send pipeline: ledger, batches, 2 worker processes, Anymail's real
+    Mailgun backend against a stand-in API (batch path); then SMTP to a local sink
+    (one personalised copy each, over one connection per batch)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.mailgun_standin import MailgunStandIn
+    from tests.smtp_sink import SmtpSink
+
+    standin = MailgunStandIn(keep=False).start()
+    try:
+        mailgun = {"EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend", "ANYMAIL_MAILGUN_API_KEY": "key",
+                   "ANYMAIL_MAILGUN_API_URL": standin.api_url, "ANYMAIL_MAILGUN_SENDER_DOMAIN": "news.example"}
+        result = _send_once(env=env, readers=args.subscribers, backend_env=mailgun, workers=2)
+    finally:
+        standin.stop()
+    r = result["report"]
+    print(f"send (Mailgun batch path, 2 worker processes): {r['recipients']:,} recipients in {result['seconds']:.1f} s "
+          f"= {r['recipients'] / result['seconds']:,.0f} recipients/s incl. the ledger; sent {r['sent']:,}, "
+          f"stand-in received {standin.recipients:,}; worker peak RSS "
+          + ", ".join(f"{p:.0f}" for p in result["peaks"]) + " MiB")
+
+    smtp_readers = min(args.subscribers, args.smtp_subscribers)
+    smtp_db, drop = scratch_database(os.environ.get("DATABASE_URL", ""), "_bench_smtp")
+    sink = SmtpSink(keep=False).start()
+    try:
+        smtp = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(sink.port)}
+        result = _send_once(env={**env, "DATABASE_URL": smtp_db}, readers=smtp_readers, backend_env=smtp, workers=2)
+    finally:
+        sink.stop()
+        drop()
+    r = result["report"]
+    print(f"send (SMTP, one copy each): {r['recipients']:,} messages in {result['seconds']:.1f} s "
+          f"= {r['recipients'] / result['seconds']:,.0f} messages/s; sink received {sink.count:,}; worker peak RSS "
+          + ", ".join(f"{p:.0f}" for p in result["peaks"]) + " MiB")
+
+
+BENCHMARKS = {"seed": bench_seed, "signup": bench_signup, "digest": bench_digest, "send": bench_send}
 
 
 def main():
@@ -172,6 +246,7 @@ def main():
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15, help="signup: load duration")
     parser.add_argument("--web-workers", type=int, default=4, help="signup: gunicorn workers")
+    parser.add_argument("--smtp-subscribers", type=int, default=10_000, help="send: readers for the SMTP pass")
     args = parser.parse_args()
     unknown = set(args.which) - set(BENCHMARKS)
     if unknown:

@@ -710,15 +710,15 @@ def sending_sweep(*, dispatch=None, now=None) -> dict[str, int]:
 
 
 def wait_until_resolved(*, digest_id: int, timeout: float, on_progress=None, interval: float = 1.0) -> dict:
-    """For ``send_digest --wait``: poll the ledger until nothing is pending or submitting."""
+    """For ``send_digest --wait``: poll the ledger until the digest stops (sent, paused
+    or cancelled) — through "approved" while its task waits for a worker."""
     deadline = time.monotonic() + timeout
     while True:
         progress = digest_progress(digest_id=digest_id)
         if on_progress:
             on_progress(progress)
         status = Digest.objects.values_list("status", flat=True).get(pk=digest_id)
-        unresolved = progress["pending"] + progress["submitting"]
-        if (unresolved == 0 and status != Digest.Status.SENDING) or status in (Digest.Status.PAUSED, Digest.Status.CANCELLED):
+        if status in (Digest.Status.SENT, Digest.Status.PAUSED, Digest.Status.CANCELLED):
             return progress
         if time.monotonic() > deadline:
             return progress
