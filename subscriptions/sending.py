@@ -27,6 +27,7 @@ from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRe
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -36,6 +37,7 @@ from subscriptions import esp
 from subscriptions.complaints import newsletter_sending_paused
 from subscriptions.emails import list_headers, sender
 from subscriptions.links import digest_web_url, unsubscribe_url
+from subscriptions.mime import CopyTemplate
 from subscriptions.models import Delivery, Digest, SendBatch, Subscriber, Subscription
 from subscriptions.personalize import digest_personalize
 
@@ -445,8 +447,16 @@ def _send_copies(digest: Digest, number: int, recipients: list[Recipient]) -> di
     """One ready-made copy per recipient, over one connection (SMTP, Postmark…)."""
     newsletter = digest.newsletter
     web_url = digest_web_url(digest)
+    subject = " ".join(digest.subject.split())
+    reply_to = [newsletter.reply_to] if newsletter.reply_to else None
     outcomes: dict[int, Outcome] = {}
     connection_ = mailers.default
+    # Plain SMTP takes raw bytes: splice each copy into a message serialised once.
+    raw = (
+        CopyTemplate(subject=subject, from_email=sender(newsletter), reply_to=reply_to,
+                     headers=list_headers(newsletter=newsletter, unsubscribe=""))
+        if isinstance(connection_, SmtpBackend) else None
+    )
     try:
         connection_.open()
     except Exception as exc:  # could not even connect: nobody was sent anything
@@ -455,19 +465,27 @@ def _send_copies(digest: Digest, number: int, recipients: list[Recipient]) -> di
         for index, r in enumerate(recipients):
             fields = _personal(digest, r, web_url)
             message_id = _message_id(digest, r)
-            message = EmailMultiAlternatives(
-                subject=" ".join(digest.subject.split()),
-                body=digest_personalize(body=digest.text, fields=fields, html=False),
-                from_email=sender(newsletter),
-                to=[r.email],
-                reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
-                headers={**list_headers(newsletter=newsletter, unsubscribe=fields["unsubscribe_url"]),
-                         "Message-ID": message_id},
-            )
-            message.attach_alternative(digest_personalize(body=digest.html, fields=fields, html=True), "text/html")
-            message.metadata = {"digest": str(digest.pk), "subscriber": str(r.subscriber_id), "batch": str(number)}
+            text = digest_personalize(body=digest.text, fields=fields, html=False)
+            html = digest_personalize(body=digest.html, fields=fields, html=True)
             try:
-                connection_.send_messages([message])
+                if raw is not None and r.email.isascii():
+                    connection_.connection.sendmail(
+                        newsletter.from_email, [r.email],
+                        raw.render(to=r.email, unsubscribe_url=fields["unsubscribe_url"], message_id=message_id,
+                                   text=text, html=html),
+                    )
+                    esp_id = ""
+                else:
+                    message = EmailMultiAlternatives(
+                        subject=subject, body=text, from_email=sender(newsletter), to=[r.email], reply_to=reply_to,
+                        headers={**list_headers(newsletter=newsletter, unsubscribe=fields["unsubscribe_url"]),
+                                 "Message-ID": message_id},
+                    )
+                    message.attach_alternative(html, "text/html")
+                    message.metadata = {"digest": str(digest.pk), "subscriber": str(r.subscriber_id), "batch": str(number)}
+                    connection_.send_messages([message])
+                    status = getattr(message, "anymail_status", None)
+                    esp_id = status.message_id if status is not None and isinstance(status.message_id, str) else ""
             except Exception as exc:
                 outcome = _copy_failure(exc)
                 if outcome is None:
@@ -479,8 +497,6 @@ def _send_copies(digest: Digest, number: int, recipients: list[Recipient]) -> di
                     break
                 outcomes[r.delivery_id] = outcome
                 continue
-            status = getattr(message, "anymail_status", None)
-            esp_id = status.message_id if status is not None and isinstance(status.message_id, str) else ""
             outcomes[r.delivery_id] = Outcome(Delivery.Status.SENT, message_id=(esp_id or message_id).strip("<>"))
     finally:
         try:
