@@ -50,24 +50,24 @@ def subscriber_signup(
     - pending → the email again, subject to the cooldown;
     - confirmed and already subscribed to this newsletter, bounced, complained → nothing.
     """
-    if Suppression.is_suppressed(email):
-        return False  # erased on request: never re-added, and the form must not say so
     now = timezone.now()
     with transaction.atomic():
-        subscriber = _pending_or_existing(email=email, name=name, language=language)
-        if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
-            # A conditional UPDATE: concurrent posts move it to pending once.
-            Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.UNSUBSCRIBED).update(
-                status=Subscriber.Status.PENDING, name=name or F("name"), language=language, updated_at=now
-            )
-            subscriber.status = Subscriber.Status.PENDING
-        elif subscriber.status == Subscriber.Status.PENDING and name and name != subscriber.name:
-            Subscriber.objects.filter(pk=subscriber.pk).update(name=name, language=language, updated_at=now)
-
-        if not _needs_verification(subscriber, newsletter):
-            return False
-        if not verification_claim(subscriber_id=subscriber.pk, now=now):
-            return False
+        subscriber, created = _insert_or_existing(email=email, name=name, language=language, now=now)
+        if subscriber is None:
+            return False  # erased on request: never re-added, and the form must not say so
+        if not created:
+            if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+                # A conditional UPDATE: concurrent posts move it to pending once.
+                Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.UNSUBSCRIBED).update(
+                    status=Subscriber.Status.PENDING, name=name or F("name"), language=language, updated_at=now
+                )
+                subscriber.status = Subscriber.Status.PENDING
+            elif subscriber.status == Subscriber.Status.PENDING and name and name != subscriber.name:
+                Subscriber.objects.filter(pk=subscriber.pk).update(name=name, language=language, updated_at=now)
+            if not _needs_verification(subscriber, newsletter):
+                return False
+            if not verification_claim(subscriber_id=subscriber.pk, now=now):
+                return False
         ConsentEvent.objects.create(
             subscriber=subscriber,
             newsletter=newsletter,
@@ -81,28 +81,34 @@ def subscriber_signup(
     return True
 
 
-def _pending_or_existing(*, email: str, name: str, language: str) -> Subscriber:
-    """The subscriber for this address, created pending if new.
+def _insert_or_existing(*, email: str, name: str, language: str, now) -> tuple[Subscriber | None, bool]:
+    """(subscriber, created). A new address is inserted pending with its first
+    verification already claimed; an erased one (on the suppression list) is not, and
+    comes back as None.
 
-    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite both have
-    it) instead of SELECT + savepoint + INSERT: signup is the busiest write path, and a
-    concurrent insert of the same address simply waits for the other and returns none.
+    One statement for the common case, a new address: ``INSERT … SELECT … WHERE NOT
+    EXISTS (suppressed) ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite both
+    have it). A concurrent insert of the same address waits for the other transaction
+    and returns nothing; the SELECT that follows then finds the row.
     """
-    now = timezone.now()
     table = Subscriber._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (email, name, language, status, source, created_at, updated_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-            [email, name, language, Subscriber.Status.PENDING, Subscriber.Source.FORM, now, now],
+            f"INSERT INTO {table} (email, name, language, status, source, created_at, updated_at, "
+            "verification_sent_at, verification_day, verification_count) "
+            "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, 1 "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {Suppression._meta.db_table} WHERE email_hash = %s) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [email, name, language, Subscriber.Status.PENDING, Subscriber.Source.FORM, now, now,
+             now, timezone.localdate(now), Suppression.hash_email(email)],
         )
         row = cursor.fetchone()
     if row:
         return Subscriber(
             pk=row[0], email=email, name=name, language=language, status=Subscriber.Status.PENDING,
-            source=Subscriber.Source.FORM, created_at=now, updated_at=now, verification_count=0,
-        )
-    return Subscriber.objects.with_email(email).get()
+            source=Subscriber.Source.FORM, created_at=now, updated_at=now, verification_count=1,
+        ), True
+    return Subscriber.objects.with_email(email).first(), False
 
 
 def _needs_verification(subscriber: Subscriber, newsletter: Newsletter) -> bool:
