@@ -30,6 +30,9 @@ app.conf.beat_schedule = {
     # a tick every 5 minutes is safe). No week-ahead ETA tasks: Redis would redeliver
     # them after the visibility timeout.
     "digests-compile-due": {"task": "subscriptions.tasks.digests_compile_due", "schedule": 300.0},
+    # The dashboard's daily and per-digest numbers (DailyStat, DigestStat): recounted
+    # so no page load counts events or a million subscribers. Idempotent.
+    "stats-rollup": {"task": "subscriptions.tasks.stats_rollup", "schedule": 300.0},
 }
 
 app.autodiscover_tasks()
