@@ -1,11 +1,12 @@
-"""Read-only article queries. Other apps (subscriptions) read articles only through here."""
+"""Read-only queries of the newsroom app (articles, worker heartbeats). Other apps
+(subscriptions) read them only through here."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
-from newsroom.models import Article, Section
+from newsroom.models import Article, Section, WorkerHeartbeat
 
 
 def articles_published_between(
@@ -31,3 +32,12 @@ def articles_by_ids(*, ids: Iterable[int]) -> dict[int, Article]:
 
 def sections_in_order() -> QuerySet[Section]:
     return Section.objects.order_by("order", "id")
+
+
+def worker_heartbeats(*, now: datetime, alive_within: timedelta) -> tuple[datetime | None, int]:
+    """(the latest heartbeat of any worker, how many workers beat within
+    ``alive_within`` of ``now``), in one query."""
+    beats = WorkerHeartbeat.objects.aggregate(
+        last=Max("seen_at"), alive=Count("pk", filter=Q(seen_at__gte=now - alive_within))
+    )
+    return beats["last"], beats["alive"]
