@@ -32,6 +32,8 @@ LIVE_CACHE_SECONDS = 5
 # (Gmail's and Yahoo's sender rules) want it under 0.1% and start refusing mail near
 # 0.3%, so 0.1% is the point to act, not the point of no return.
 COMPLAINT_WARN_RATE = 0.001
+# A digest's stored body is up to ~100 KB: never loaded for a table row.
+DIGEST_BODY = ("html", "text", "intro")
 # Beat touches each worker's heartbeat every minute; three missed beats is a problem.
 HEARTBEAT_STALE = timedelta(minutes=3)
 
@@ -115,7 +117,8 @@ def digest_performance(*, limit: int = LAST_DIGESTS) -> list[DigestPerformance]:
     One query: the ledger's counts were rolled up into ``DigestStat``."""
     digests = (
         Digest.objects.filter(status__in=Digest.GONE_OUT)
-        .select_related("newsletter", "stat")
+        .select_related("stat")
+        .defer(*DIGEST_BODY)
         .order_by(Coalesce("sent_at", "send_started_at").desc(nulls_first=True), "-id")[:limit]
     )
     rows = []
@@ -204,7 +207,7 @@ def sends_in_progress() -> list[LiveSend]:
 
 def digests_ready_to_send() -> list[Digest]:
     """Approved digests: what an editor with the send permission can start."""
-    return list(Digest.objects.filter(status=Digest.Status.APPROVED).select_related("newsletter")
+    return list(Digest.objects.filter(status=Digest.Status.APPROVED).defer(*DIGEST_BODY)
                 .order_by("period_end", "id")[:LAST_DIGESTS])
 
 

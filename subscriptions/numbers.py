@@ -39,11 +39,9 @@ def ratio(part: int, whole: int) -> float | None:
 PHRASES = {
     "subscribers": ngettext_lazy("%(shown)s subscriber", "%(shown)s subscribers", "count"),
     "days": ngettext_lazy("%(shown)s day", "%(shown)s days", "count"),
-    "digests": ngettext_lazy("%(shown)s digest", "%(shown)s digests", "count"),
     "batches": ngettext_lazy("%(shown)s batch", "%(shown)s batches", "count"),
     "workers": ngettext_lazy("%(shown)s worker", "%(shown)s workers", "count"),
     "minutes_ago": ngettext_lazy("%(shown)s minute ago", "%(shown)s minutes ago", "count"),
-    "rows": ngettext_lazy("%(shown)s row", "%(shown)s rows", "count"),
     "recipients": ngettext_lazy("%(shown)s recipient", "%(shown)s recipients", "count"),
 }
 
