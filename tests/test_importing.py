@@ -58,7 +58,9 @@ def reasons(report) -> dict[int, str]:
     return {r.line: r.reason for r in report.rejected}
 
 
-def test_a_mixed_file_gives_the_right_report(world, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("copy", [True, False], ids=["COPY", "bulk_create"])
+def test_a_mixed_file_gives_the_right_report(world, django_capture_on_commit_callbacks, monkeypatch, copy):
+    monkeypatch.setattr(importing, "USE_COPY", copy)  # PostgreSQL's path and everyone else's
     with django_capture_on_commit_callbacks(execute=True):
         report = subscribers_import(data=MIXED.encode(), default_newsletter=world, editor="amal")
     assert (report.rows, report.created, report.updated, report.unchanged, report.merged) == (11, 2, 0, 1, 1)
@@ -85,7 +87,9 @@ def test_a_mixed_file_gives_the_right_report(world, django_capture_on_commit_cal
     assert Subscriber.objects.filter(email__iexact="erased@example.com").count() == 0
 
 
-def test_already_consented_elsewhere_subscribes_now_and_logs_the_attestation(world):
+@pytest.mark.parametrize("copy", [True, False], ids=["COPY", "bulk_create"])
+def test_already_consented_elsewhere_subscribes_now_and_logs_the_attestation(world, monkeypatch, copy):
+    monkeypatch.setattr(importing, "USE_COPY", copy)
     attestation = "Signed up on paper at the 2026 book fair; forms kept at the front desk."
     report = subscribers_import(data=MIXED.encode(), mode=ImportMode.CONSENTED, default_newsletter=world,
                                 editor="amal", attestation=attestation)
@@ -116,6 +120,23 @@ def test_existing_readers_keep_their_details_and_only_gain_what_is_new(newslette
     assert list(ConsentEvent.objects.filter(subscriber=reader).values_list("newsletter__slug", flat=True)) == ["sport"]
     again = subscribers_import(data=data, mode=ImportMode.CONSENTED, editor="amal", attestation="stand")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+@pytest.mark.parametrize("copy", [True, False], ids=["COPY", "bulk_create"])
+def test_a_reader_who_left_and_asked_again_is_subscribed_again(newsletters, monkeypatch, copy):
+    monkeypatch.setattr(importing, "USE_COPY", copy)
+    weekly, sport = newsletters
+    # Left the weekly, then signed up again (pending): the import's attested consent
+    # turns their old subscription row back on and adds the new one.
+    back = SubscriptionFactory(subscriber__email="back@example.com", subscriber__status="pending", newsletter=weekly,
+                               status="unsubscribed").subscriber
+    data = b"email,newsletters\nback@example.com,this-week|sport\n"
+    report = subscribers_import(data=data, mode=ImportMode.CONSENTED, editor="amal", attestation="phone call")
+    assert (report.updated, report.rejected_count) == (1, 0)
+    back.refresh_from_db()
+    assert back.status == "confirmed"
+    assert set(back.subscriptions.values_list("newsletter__slug", "status")) == {
+        ("this-week", "subscribed"), ("sport", "subscribed")}
 
 
 def test_a_dry_run_reports_and_changes_nothing(world):
@@ -152,10 +173,14 @@ def test_a_50_mb_file_is_refused(newsletters):
 
 
 def test_a_failure_while_writing_rolls_everything_back(newsletters, monkeypatch):
-    def boom(*args, **kwargs):
-        raise RuntimeError("the database went away")
+    insert = importing._insert
 
-    monkeypatch.setattr(importing.ConsentEvent.objects, "bulk_create", boom)
+    def boom(model, columns, rows):
+        if model is ConsentEvent:  # the last of the writes
+            raise RuntimeError("the database went away")
+        insert(model, columns, rows)
+
+    monkeypatch.setattr(importing, "_insert", boom)
     with pytest.raises(RuntimeError):
         subscribers_import(data=b"email\na@example.com\nb@example.com\n", default_newsletter=newsletters[0],
                            editor="amal")
