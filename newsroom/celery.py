@@ -33,6 +33,9 @@ app.conf.beat_schedule = {
     # The dashboard's daily and per-digest numbers (DailyStat, DigestStat): recounted
     # so no page load counts events or a million subscribers. Idempotent.
     "stats-rollup": {"task": "subscriptions.tasks.stats_rollup", "schedule": 300.0},
+    # Subscribers by status and the live counts of a send in progress, into the cache:
+    # the two counts too big for a page load at a million rows.
+    "dashboard-counts": {"task": "subscriptions.tasks.dashboard_counts_refresh", "schedule": 60.0},
 }
 
 app.autodiscover_tasks()

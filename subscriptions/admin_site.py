@@ -44,8 +44,8 @@ class NashraAdminSite(admin.AdminSite):
         """The send-in-progress panel's numbers, for static/nashra/dashboard-live.js."""
         if not request.user.has_perm("subscriptions.view_digest"):
             return JsonResponse({"sends": []}, status=403)
-        return JsonResponse({"sends": [live_send_json(send) for send in dashboard.sends_in_progress()],
-                             "poll_seconds": LIVE_POLL_SECONDS})
+        sends = dashboard.sends_in_progress(max_age=dashboard.LIVE_FRESH_SECONDS)
+        return JsonResponse({"sends": [live_send_json(send) for send in sends], "poll_seconds": LIVE_POLL_SECONDS})
 
 
 def dashboard_context(user) -> dict:

@@ -407,7 +407,7 @@ def _write(plan: Plan, *, mode: str, editor: str, attestation: str, report: Impo
              for nid in sorted(newsletter_ids)))
     if not consented:
         report.verifications = _queue_verifications(targets)
-    transaction.on_commit(_forget_counts)
+    _refresh_counts()
 
 
 # PostgreSQL takes the rows through COPY: a hundred thousand readers, their
@@ -461,7 +461,7 @@ def _queue_verifications(targets: list[tuple[int, set[int]]]) -> int:
     return len(targets)
 
 
-def _forget_counts():
-    from subscriptions.dashboard import subscriber_status_counts_forget
+def _refresh_counts():
+    from subscriptions.dashboard import subscriber_status_counts_refresh
 
-    subscriber_status_counts_forget()
+    subscriber_status_counts_refresh()

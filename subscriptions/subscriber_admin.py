@@ -24,7 +24,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from subscriptions.counting import EstimatedCountPaginator
-from subscriptions.dashboard import subscriber_status_counts_forget
+from subscriptions.dashboard import subscriber_status_counts_refresh
 from subscriptions.exporting import csv_chunks, subscribers_export_rows
 from subscriptions.importing import MAX_BYTES, ImportFileError, ImportMode, subscribers_import
 from subscriptions.leaving import subscriber_erase, subscription_unsubscribe
@@ -183,7 +183,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         how = f"admin:{request.user.get_username()}"[:100]
         changed = sum(subscription_unsubscribe(subscriber_id=pk, newsletter_id=None, everything=True, how=how)
                       for pk in ids)
-        subscriber_status_counts_forget()
+        subscriber_status_counts_refresh()
         self.message_user(request, ngettext("%(count)s subscriber was unsubscribed.",
                                             "%(count)s subscribers were unsubscribed.", changed)
                           % {"count": changed}, messages.SUCCESS)
@@ -195,7 +195,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             return None
         if request.POST.get("post") == "yes":
             erased = sum(subscriber_erase(subscriber_id=pk) for pk in ids)
-            subscriber_status_counts_forget()
+            subscriber_status_counts_refresh()
             self.message_user(request, ngettext(
                 "%(count)s subscriber was erased; the address stays on the suppression list.",
                 "%(count)s subscribers were erased; their addresses stay on the suppression list.", erased)

@@ -94,6 +94,15 @@ def stats_rollup() -> None:
 
 
 @shared_task(ignore_result=True)
+def dashboard_counts_refresh() -> None:
+    """Beat, every minute: subscribers by status and the live counts of sends in
+    progress, into the cache, so no dashboard load has to count them."""
+    from subscriptions.dashboard import dashboard_counts_refresh as refresh
+
+    refresh()
+
+
+@shared_task(ignore_result=True)
 def digests_compile_due() -> int:
     """Beat, every 5 minutes: compile (and approve or announce) digests whose weekly
     slot has come. Idempotent, so a redelivered or doubled tick is harmless."""

@@ -42,5 +42,6 @@
       .catch(function () { /* a missed poll is retried on the next tick */ })
       .then(function () { window.setTimeout(poll, seconds * 1000); });
   }
-  window.setTimeout(poll, seconds * 1000);
+  // At once: the page was drawn from counts up to a few minutes old.
+  poll();
 }());
