@@ -53,11 +53,12 @@ def dashboard_context(user) -> dict:
     numbers with ``view_digest``; send controls only with ``send_digest``."""
     context = {"dashboard": True, "live_poll_seconds": LIVE_POLL_SECONDS}
     if user.has_perm("subscriptions.view_subscriber"):
-        counts = dashboard.subscriber_status_counts()
+        counts = dashboard.subscriber_status_counts_for_page()
         rows = dashboard.daily_stats()
         context |= {
-            "status_counts": [(status, label, counts[status]) for status, label in Subscriber.Status.choices],
-            "subscriber_total": sum(counts.values()),
+            "status_counts": [(status, label, counts.counts[status]) for status, label in Subscriber.Status.choices],
+            "subscriber_total": counts.total,
+            "status_approximate": counts.approximate,
             "charts": daily_charts(rows),
             "confirmation": dashboard.confirmation_rate(rows),
             "chart_days": len(rows),
@@ -69,7 +70,7 @@ def dashboard_context(user) -> dict:
             "digests": performance,
             "complaint_warning": dashboard.complaint_warning(performance),
             "complaint_threshold": dashboard.COMPLAINT_WARN_RATE,
-            "sends": dashboard.sends_in_progress(),
+            "sends": dashboard.sends_in_progress(count=False),
             "queue": dashboard.queue_health(),
             "can_send": user.has_perm("subscriptions.send_digest"),
         }

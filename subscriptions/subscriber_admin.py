@@ -14,11 +14,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,7 @@ from subscriptions.exporting import csv_chunks, subscribers_export_rows
 from subscriptions.importing import MAX_BYTES, ImportFileError, ImportMode, subscribers_import
 from subscriptions.leaving import subscriber_erase, subscription_unsubscribe
 from subscriptions.models import Newsletter, Subscriber, Subscription
+from subscriptions.numbers import format_number
 from subscriptions.selectors import newsletter_default, subscriber_consent_log, subscriber_deliveries
 from subscriptions.services import subscriber_resend_verification
 
@@ -154,7 +156,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if len(ids) > ACTION_LIMIT:
             self.message_user(request, gettext(
                 "Choose at most %(limit)s subscribers for this action (export the list to work on more).")
-                % {"limit": f"{ACTION_LIMIT:,}"}, messages.ERROR)
+                % {"limit": format_number(ACTION_LIMIT)}, messages.ERROR)
             return None
         return ids
 
@@ -222,7 +224,11 @@ class SubscriberAdmin(admin.ModelAdmin):
         """The list as filtered and searched on the page, as CSV."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # A hand-edited filter: back to the list, which says so (as Django's does).
+            return HttpResponseRedirect(reverse("admin:subscriptions_subscriber_changelist") + "?e=1")
         return self._csv_response(changelist.get_queryset(request))
 
     def _csv_response(self, queryset) -> StreamingHttpResponse:

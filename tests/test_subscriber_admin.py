@@ -204,3 +204,8 @@ def test_export_selection_and_the_filtered_list(editor):
 def test_the_list_offers_import_and_export(editor):
     html = editor.get(LIST).content.decode()
     assert 'class="subscriber-import"' in html and 'class="subscriber-export"' in html
+
+
+def test_export_with_a_broken_filter_goes_back_to_the_list(editor):
+    response = editor.get(reverse("admin:subscriptions_subscriber_export"), {"created_at__gte": "not-a-date"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
