@@ -15,6 +15,12 @@ from tests.stats_helpers import delivery, event, gone_out_digest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Accounts here are made per test: a quick hasher instead of ~1 s of PBKDF2 each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 E = ConsentEvent.Event
 
 

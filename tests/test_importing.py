@@ -19,6 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Accounts here are made per test: a quick hasher instead of ~1 s of PBKDF2 each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _english():
     """Service and command messages in English here; the admin pages (/ar/) stay Arabic."""
     with translation.override("en"):
