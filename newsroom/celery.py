@@ -37,6 +37,12 @@ app.conf.beat_schedule = {
     "import-articles": {"task": "newsroom.tasks.sources_import_due", "schedule": 60.0},
     # The week's page views from each source's popularity provider.
     "article-views": {"task": "newsroom.tasks.sources_views_refresh", "schedule": 3600.0},
+    # The dashboard's daily and per-digest numbers (DailyStat, DigestStat): recounted
+    # so no page load counts events or a million subscribers. Idempotent.
+    "stats-rollup": {"task": "subscriptions.tasks.stats_rollup", "schedule": 300.0},
+    # Subscribers by status and the live counts of a send in progress, into the cache:
+    # the two counts too big for a page load at a million rows.
+    "dashboard-counts": {"task": "subscriptions.tasks.dashboard_counts_refresh", "schedule": 60.0},
 }
 
 app.autodiscover_tasks()

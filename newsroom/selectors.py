@@ -1,12 +1,13 @@
-"""Read-only article queries. Other apps (subscriptions) read articles only through here."""
+"""Read-only queries of the newsroom app (articles, worker heartbeats). Other apps
+(subscriptions) read them only through here."""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
-from newsroom.models import Article, ArticleSource, Section
+from newsroom.models import Article, ArticleSource, Section, WorkerHeartbeat
 
 
 def articles_published_between(
@@ -86,3 +87,12 @@ def sources_due(*, now: datetime) -> list[ArticleSource]:
 
 def sources_with_popularity() -> QuerySet[ArticleSource]:
     return ArticleSource.objects.filter(enabled=True).exclude(popularity=ArticleSource.Popularity.NONE)
+
+
+def worker_heartbeats(*, now: datetime, alive_within: timedelta) -> tuple[datetime | None, int]:
+    """(the latest heartbeat of any worker, how many workers beat within
+    ``alive_within`` of ``now``), in one query."""
+    beats = WorkerHeartbeat.objects.aggregate(
+        last=Max("seen_at"), alive=Count("pk", filter=Q(seen_at__gte=now - alive_within))
+    )
+    return beats["last"], beats["alive"]

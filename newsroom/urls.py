@@ -5,8 +5,6 @@ from django.urls import include, path
 from newsroom.health import healthz
 from subscriptions import views_leaving
 
-admin.site.site_header = admin.site.site_title = "Nashra · نشرة"
-
 # Outside the language prefix: machines call these and must not be redirected.
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

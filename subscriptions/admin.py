@@ -20,7 +20,9 @@ from subscriptions.complaints import newsletter_sending_resume
 from subscriptions.emails import digest_body, digest_send_test, staff_fields
 from subscriptions.models import ConsentEvent, Digest, DigestItem, EspEvent, Newsletter, Subscriber, Subscription
 from subscriptions.personalize import digest_personalize
+from subscriptions.counting import EstimatedCountPaginator
 from subscriptions.snippets import signup_snippets
+from subscriptions.subscriber_admin import SubscriberAdmin  # noqa: F401  (registers the subscriber admin)
 
 
 @admin.register(Newsletter)
@@ -87,40 +89,6 @@ class NewsletterAdmin(admin.ModelAdmin):
         )
 
 
-class SubscriptionInline(admin.TabularInline):
-    model = Subscription
-    extra = 0
-    fields = ["newsletter", "status", "subscribed_at", "unsubscribed_at"]
-    readonly_fields = ["subscribed_at", "unsubscribed_at"]
-
-
-class ConsentEventInline(admin.TabularInline):
-    """The consent log, read-only: it is evidence, not data to edit."""
-
-    model = ConsentEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "event", "newsletter", "ip", "user_agent", "form", "wording_hash", "detail"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "status", "language", "source", "created_at"]
-    list_filter = ["status", "language", "source"]
-    search_fields = ["email", "name"]
-    readonly_fields = ["created_at", "updated_at", "confirmed_at", "unsubscribed_at"]
-    inlines = [SubscriptionInline, ConsentEventInline]
-    # A million rows: no full COUNT(*) for the "show all" link.
-    show_full_result_count = False
-
-
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ["subscriber", "newsletter", "status", "subscribed_at", "unsubscribed_at"]
@@ -139,6 +107,7 @@ class ConsentEventAdmin(admin.ModelAdmin):
     search_fields = ["subscriber__email"]
     date_hierarchy = "at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # millions of events: counted exactly only when few
 
     def has_add_permission(self, request):
         return False

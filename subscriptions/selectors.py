@@ -4,7 +4,7 @@ import time
 
 from django.db.models import QuerySet
 
-from subscriptions.models import Digest, Newsletter
+from subscriptions.models import ConsentEvent, Delivery, Digest, Newsletter
 
 # The public pages and the signup endpoint ask for the default newsletter on every
 # request; it changes rarely, so each process keeps it for a short while.
@@ -43,3 +43,25 @@ def digest_public(*, slug: str) -> Digest | None:
     who already have it click "view in your browser" and must not get a 404.
     """
     return Digest.objects.filter(slug=slug, status__in=Digest.GONE_OUT).select_related("newsletter").first()
+
+
+def subscriber_consent_log(*, subscriber_id: int, limit: int) -> list[ConsentEvent]:
+    """A reader's consent events, newest first, at most ``limit`` (one query)."""
+    return list(
+        ConsentEvent.objects.filter(subscriber_id=subscriber_id)
+        .select_related("newsletter")
+        .only("at", "event", "ip", "user_agent", "form", "wording_hash", "detail", "newsletter__name")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def subscriber_deliveries(*, subscriber_id: int, limit: int) -> list[Delivery]:
+    """A reader's deliveries, newest first, at most ``limit``, with each digest's
+    subject (not its stored body: one query, a few kilobytes)."""
+    return list(
+        Delivery.objects.filter(subscriber_id=subscriber_id)
+        .select_related("digest")
+        .only("status", "reason", "sent_at", "delivered_at", "opened_at", "clicked_at", "bounced_at",
+              "complained_at", "digest__subject", "digest__slug", "digest__status")
+        .order_by("-id")[:limit]
+    )

@@ -148,6 +148,45 @@ def verification_claim(*, subscriber_id: int, now) -> bool:
     return claimed == 1
 
 
+def subscribers_request_verification(*, subscriber_ids: list[int], newsletter_ids: list[int], now=None) -> int:
+    """Queue a verification email for each of these readers that may have one now.
+
+    The same path as a signup: ``verification_claim`` (cooldown and daily cap per
+    address) then the ``send_verification_email`` task, so an import or an editor's
+    "resend" can never mail an address more often than the form could. Readers no
+    longer pending or confirmed are skipped by the task itself. Returns how many
+    were queued.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for subscriber_id in subscriber_ids:
+        if verification_claim(subscriber_id=subscriber_id, now=now):
+            tasks.send_verification_email.delay_on_commit(subscriber_id, list(newsletter_ids), now.isoformat())
+            queued += 1
+    return queued
+
+
+def subscriber_resend_verification(*, subscriber_id: int, now=None) -> bool:
+    """An editor's "resend verification" for a pending reader: for the newsletters the
+    reader asked for (their signup events), or the default one. False when the reader
+    is not pending or was sent one too recently."""
+    from subscriptions.selectors import newsletter_default
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id, status=Subscriber.Status.PENDING).first()
+    if subscriber is None:
+        return False
+    asked = set(
+        ConsentEvent.objects.filter(subscriber=subscriber, event=ConsentEvent.Event.SIGNUP, newsletter__isnull=False)
+        .values_list("newsletter_id", flat=True)
+    )
+    if not asked:
+        default = newsletter_default()
+        asked = {default.pk} if default else set()
+    if not asked:
+        return False
+    return subscribers_request_verification(subscriber_ids=[subscriber.pk], newsletter_ids=sorted(asked), now=now) == 1
+
+
 class ConfirmResult(enum.Enum):
     CONFIRMED = "confirmed"
     ALREADY = "already"  # a second click: nothing to do, and that is fine

@@ -56,6 +56,17 @@ def send_verification_email(self, subscriber_id: int, newsletter_ids: list[int],
     send_or_retry(self, message)
 
 
+@shared_task(ignore_result=True)
+def send_import_verifications(subscriber_ids: list[int], newsletter_ids: list[int]) -> int:
+    """An import's verification emails, a chunk of readers per task: claims each
+    reader's cooldown and queues the ordinary ``send_verification_email`` for it, which
+    owns the retries. The import itself returns without waiting for a broker round
+    trip per row."""
+    from subscriptions.services import subscribers_request_verification
+
+    return subscribers_request_verification(subscriber_ids=subscriber_ids, newsletter_ids=newsletter_ids)
+
+
 @shared_task(bind=True)
 def send_welcome_email(self, subscriber_id: int, newsletter_id: int) -> None:
     from subscriptions.emails import welcome_email
@@ -72,6 +83,24 @@ def purge_pending_subscribers() -> int:
     from subscriptions.services import subscribers_purge_pending
 
     return subscribers_purge_pending(older_than_days=settings.PENDING_PURGE_DAYS)
+
+
+@shared_task(ignore_result=True)
+def stats_rollup() -> None:
+    """Beat, every 5 minutes: recount today's and yesterday's numbers and the digests
+    still collecting events, for the dashboard. Idempotent (recount and upsert)."""
+    from subscriptions.stats import stats_rollup as rollup
+
+    rollup()
+
+
+@shared_task(ignore_result=True)
+def dashboard_counts_refresh() -> None:
+    """Beat, every minute: subscribers by status and the live counts of sends in
+    progress, into the cache, so no dashboard load has to count them."""
+    from subscriptions.dashboard import dashboard_counts_refresh as refresh
+
+    refresh()
 
 
 @shared_task(ignore_result=True)
