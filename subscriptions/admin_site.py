@@ -5,6 +5,7 @@ Installed as the default site (``subscriptions.admin_apps.NashraAdminConfig`` re
 unchanged. Plain admin templates: right to left and translated by Django itself.
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import path
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from subscriptions import dashboard
 from subscriptions.charts import bar_chart
-from subscriptions.models import Subscriber
+from subscriptions.models import Newsletter, Subscriber
 from subscriptions.numbers import counted, format_number, format_percent
 
 # (series name, heading, DailyStat attribute) of the four charts, in page order.
@@ -69,7 +70,11 @@ def dashboard_context(user) -> dict:
         context |= {
             "digests": performance,
             "complaint_warning": dashboard.complaint_warning(performance),
-            "complaint_threshold": dashboard.COMPLAINT_WARN_RATE,
+            "complaint_threshold": settings.COMPLAINT_WARN_RATE,
+            # Newsletters the complaint guard paused: nothing of theirs goes out until resumed.
+            "paused_newsletters": list(
+                Newsletter.objects.exclude(sending_paused_reason="").values_list("name", "sending_paused_reason")
+            ),
             "sends": dashboard.sends_in_progress(count=False),
             "queue": dashboard.queue_health(),
             "can_send": user.has_perm("subscriptions.send_digest"),

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q
@@ -36,7 +37,6 @@ LIVE_FRESH_SECONDS = 5
 # Complaints per delivered email above which the dashboard warns. Mailbox providers
 # (Gmail's and Yahoo's sender rules) want it under 0.1% and start refusing mail near
 # 0.3%, so 0.1% is the point to act, not the point of no return.
-COMPLAINT_WARN_RATE = 0.001
 # A digest's stored body is up to ~100 KB: never loaded for a table row.
 DIGEST_BODY = ("html", "text", "intro")
 # Beat touches each worker's heartbeat every minute; three missed beats is a problem.
@@ -196,14 +196,17 @@ def complaint_rates(rows: list[DigestPerformance]) -> list[ComplaintRate]:
     """Complaints per delivered email (sent minus bounced where the ESP reports no
     deliveries), per digest.
 
-    Written here because the feedback work's ``complaint_rates``/``complaint_warning``
-    selectors are not on this branch; same meaning: complained / delivered.
+    Read from the per-digest stats rows the dashboard already has (no extra count);
+    ``subscriptions.complaints`` computes the same rate per digest *and per day* for
+    the guard that pauses sending.
     """
     return [ComplaintRate(row.digest, row.stat.complained, row.reached, row.complaint_rate) for row in rows]
 
 
-def complaint_warning(rows: list[DigestPerformance], *, threshold: float = COMPLAINT_WARN_RATE) -> ComplaintRate | None:
-    """The worst recent digest whose complaint rate is above ``threshold``, or None."""
+def complaint_warning(rows: list[DigestPerformance], *, threshold: float | None = None) -> ComplaintRate | None:
+    """The worst recent digest whose complaint rate is above ``threshold`` (default
+    COMPLAINT_WARN_RATE), or None."""
+    threshold = settings.COMPLAINT_WARN_RATE if threshold is None else threshold
     over = [r for r in complaint_rates(rows) if r.rate is not None and r.rate > threshold]
     return max(over, key=lambda r: r.rate) if over else None
 

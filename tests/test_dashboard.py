@@ -100,7 +100,7 @@ def test_the_dashboard_costs_the_same_few_queries_however_much_history(editor, d
     # (too small to estimate from) and the status count, 90 days, 10 digests, the
     # digests sending (their ledger is left to the live panel's script), batches,
     # heartbeats, approved digests, the admin log.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):  # incl. the paused-newsletters check
         assert editor.get(INDEX).status_code == 200
     # The status counts are cached now.
     with django_assert_num_queries(9):
@@ -110,7 +110,7 @@ def test_the_dashboard_costs_the_same_few_queries_however_much_history(editor, d
     for _ in range(20):
         delivery(sending, SubscriberFactory())
     cache.clear()
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         editor.get(INDEX)
 
 
@@ -118,7 +118,7 @@ def test_with_beat_counting_every_minute_no_page_load_counts_the_big_tables(edit
     digest = gone_out_digest(NewsletterFactory(), number=1, sent_at=timezone.now(), status=Digest.Status.SENDING)
     delivery(digest, SubscriberFactory())
     dashboard.dashboard_counts_refresh()  # what beat's "dashboard-counts" does
-    with django_assert_num_queries(8):  # no GROUP BY over subscribers or the ledger
+    with django_assert_num_queries(9):  # no GROUP BY over subscribers or the ledger
         editor.get(INDEX)
 
 
@@ -266,3 +266,12 @@ def test_the_beat_schedule_rolls_the_numbers_up():
     event(reader, ConsentEvent.Event.SIGNUP, timezone.now())
     app.tasks["subscriptions.tasks.stats_rollup"].delay()
     assert DailyStat.objects.get(day=timezone.localdate()).signups == 1
+
+
+@pytest.mark.django_db
+def test_the_dashboard_says_when_the_complaint_guard_paused_a_newsletter(admin_client):
+    from tests.factories import NewsletterFactory
+
+    NewsletterFactory(sending_paused_reason="الشكاوى تجاوزت 0.3%")
+    html = admin_client.get("/ar/admin/").content.decode()
+    assert 'id="sending-paused"' in html and "الشكاوى تجاوزت 0.3%" in html
