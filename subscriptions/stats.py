@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Q
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from subscriptions.models import ConsentEvent, DailyStat, Delivery, Digest, DigestStat
@@ -32,11 +32,6 @@ ROLLUP_DAYS = 2
 # A digest keeps collecting opens, clicks, bounces and complaints for a while after it
 # goes out; past this it is settled and no longer recounted on every tick.
 DIGEST_ACTIVE_DAYS = 30
-# Apple Mail's privacy protection fetches every image (an "open") and corporate link
-# scanners follow every link (a "click") within seconds of delivery. Without a flag
-# from the ESP, an open or click this soon after delivery (or sending) is taken for a
-# machine's and left out of the human counts.
-MACHINE_WINDOW = timedelta(seconds=60)
 # Unsubscribes from a newsletter within this long after a digest starts going out are
 # put down to that digest (the next weekly issue takes over after that).
 UNSUBSCRIBE_WINDOW = timedelta(days=7)
@@ -80,11 +75,10 @@ def daily_stats_rollup(*, since: date, until: date, now: datetime | None = None)
 
 
 def _human(at: str):
-    """Q: ``at`` is set and came at least MACHINE_WINDOW after delivery (or sending)."""
-    reached = Coalesce("delivered_at", "sent_at")
-    return Q(**{f"{at}__isnull": False}) & (
-        Q(delivered_at__isnull=True, sent_at__isnull=True) | Q(**{f"{at}__gte": reached + MACHINE_WINDOW})
-    )
+    """Q: a human opened or clicked. The ESP-event receiver sets ``opened_at`` and
+    ``clicked_at`` only for people — machine opens (privacy proxies) and scanner clicks
+    are kept as EspEvent rows flagged is_bot — so a set timestamp is a person's."""
+    return Q(**{f"{at}__isnull": False})
 
 
 def digest_stats_count(*, digest: Digest) -> dict[str, int]:
