@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.urls import reverse
@@ -97,10 +98,11 @@ def test_the_dashboard_costs_the_same_few_queries_however_much_history(editor, d
         delivery(sending, SubscriberFactory())
     stats.stats_backfill(days=90)
     # With nothing cached (beat not running): session, user, the table's statistics
-    # (too small to estimate from) and the status count, 90 days, 10 digests, the
-    # digests sending (their ledger is left to the live panel's script), batches,
-    # heartbeats, approved digests, the admin log.
-    with django_assert_num_queries(12):  # incl. the paused-newsletters check
+    # (too small to estimate from; PostgreSQL only) and the status count, 90 days,
+    # 10 digests, the digests sending (their ledger is left to the live panel's
+    # script), batches, heartbeats, approved digests, paused newsletters, the admin log.
+    cold = 12 if connection.vendor == "postgresql" else 11
+    with django_assert_num_queries(cold):
         assert editor.get(INDEX).status_code == 200
     # The status counts are cached now.
     with django_assert_num_queries(10):
@@ -110,7 +112,7 @@ def test_the_dashboard_costs_the_same_few_queries_however_much_history(editor, d
     for _ in range(20):
         delivery(sending, SubscriberFactory())
     cache.clear()
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(cold):
         editor.get(INDEX)
 
 
