@@ -18,7 +18,7 @@ from subscriptions import digest as digest_service
 from subscriptions import sending
 from subscriptions.complaints import newsletter_sending_resume
 from subscriptions.emails import digest_body, digest_send_test, staff_fields
-from subscriptions.models import ConsentEvent, Digest, DigestItem, EspEvent, Newsletter, Subscriber, Subscription
+from subscriptions.models import ConsentEvent, Digest, DigestItem, EspEvent, Newsletter, Subscription
 from subscriptions.personalize import digest_personalize
 from subscriptions.counting import EstimatedCountPaginator
 from subscriptions.snippets import signup_snippets

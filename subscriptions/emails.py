@@ -4,7 +4,6 @@ copy of a digest (HTML + text, list headers), and the note that tells the staff 
 draft waits. Sending goes through the configured mailer."""
 
 from email.headerregistry import Address
-from email.utils import formataddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -34,7 +33,7 @@ def render_email(name: str, context: dict, *, language: str) -> tuple[str, str, 
 
 def sender_for(newsletters: list[Newsletter]) -> str:
     if len(newsletters) == 1 and newsletters[0].from_email:
-        return str(Address(display_name=newsletters[0].from_name, addr_spec=newsletters[0].from_email))
+        return sender(newsletters[0])
     return settings.DEFAULT_FROM_EMAIL
 
 
@@ -75,8 +74,7 @@ def welcome_email(*, subscriber: Subscriber, newsletter: Newsletter) -> EmailMul
     subject, text, html = render_email("welcome", context, language=language)
     message = EmailMultiAlternatives(subject, text, sender_for([newsletter]), [subscriber.email])
     message.attach_alternative(html, "text/html")
-    message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.extra_headers.update(list_headers(newsletter=newsletter, unsubscribe=context["unsubscribe_url"]))
     message.tags = ["welcome"]
     return message
 
@@ -89,17 +87,27 @@ def list_id(newsletter: Newsletter) -> str:
     return f"<{newsletter.slug}.{host}>"
 
 
-def list_headers(*, newsletter: Newsletter, unsubscribe: str) -> dict[str, str]:
+def list_headers_shared(newsletter: Newsletter) -> dict[str, str]:
+    """The list headers every reader's copy has alike (see ``list_headers``)."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe}>",
         # RFC 8058: mailbox providers may unsubscribe with one POST, no page visit.
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": list_id(newsletter),
     }
 
 
+def list_unsubscribe(url: str) -> str:
+    """The List-Unsubscribe value for one reader's link (RFC 2369: in angle brackets)."""
+    return f"<{url}>"
+
+
+def list_headers(*, newsletter: Newsletter, unsubscribe: str) -> dict[str, str]:
+    return {"List-Unsubscribe": list_unsubscribe(unsubscribe), **list_headers_shared(newsletter)}
+
+
 def sender(newsletter: Newsletter) -> str:
-    return formataddr((newsletter.from_name, newsletter.from_email))
+    """``Name <address>``, the name left as Unicode: the mail backend encodes it."""
+    return str(Address(display_name=newsletter.from_name, addr_spec=newsletter.from_email))
 
 
 def digest_message(

@@ -11,6 +11,7 @@ other batch rows follow each ESP's documented on-the-fly substitution syntax.
 
 import re
 from dataclasses import dataclass
+from html import escape
 
 from django.conf import settings
 
@@ -77,8 +78,6 @@ def to_esp_syntax(body: str, *, adapter: Adapter, html: bool) -> str:
 
 def merge_values(fields: dict[str, str]) -> dict[str, str]:
     """Every key ``to_esp_syntax`` may produce, for one recipient."""
-    from html import escape
-
     values = {}
     for field in PLACEHOLDERS:
         raw = str(fields[field])

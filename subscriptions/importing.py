@@ -41,12 +41,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from subscriptions import tasks
-from subscriptions.exporting import COLUMNS as EXPORT_COLUMNS
 from subscriptions.exporting import FORMULA_STARTS
 from subscriptions.forms import BIDI_CONTROLS, LINKISH, NAME_MAX
 from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription, Suppression
 from subscriptions.normalize import normalize_email
-from subscriptions.services import wording_hash
+from subscriptions.consent import wording_hash
 
 # 20 MB is ~300,000 rows of address, name, language and newsletter: more than any one
 # upload should carry (split bigger lists); it also bounds the memory an import takes.

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from subscriptions.consent import consent_event, consent_record
 from subscriptions.erasure import consent_events_erase
 from subscriptions.models import ConsentEvent, EspEvent, Newsletter, Subscriber, Subscription, Suppression
 
@@ -57,10 +58,8 @@ def subscription_unsubscribe(
             subscriber.save(update_fields=["status", "unsubscribed_at", "updated_at"])
             changed = True
         ConsentEvent.objects.bulk_create(
-            ConsentEvent(
-                subscriber=subscriber, newsletter_id=nid, event=ConsentEvent.Event.UNSUBSCRIBE,
-                ip=ip or None, user_agent=user_agent[:300], form=how,
-            )
+            consent_event(subscriber=subscriber, newsletter_id=nid, event=ConsentEvent.Event.UNSUBSCRIBE,
+                          ip=ip, user_agent=user_agent, form=how)
             for nid in left or ([newsletter_id] if changed and newsletter_id else [])
         )
     return changed
@@ -77,10 +76,8 @@ def subscriber_esp_verdict(
             status=status, updated_at=timezone.now()
         )
         if changed:
-            ConsentEvent.objects.create(
-                subscriber_id=subscriber_id, newsletter_id=newsletter_id, event=VERDICT_EVENTS[status],
-                form=how[:100], detail=detail[:300],
-            )
+            consent_record(subscriber_id=subscriber_id, newsletter_id=newsletter_id, event=VERDICT_EVENTS[status],
+                           form=how, detail=detail)
     return bool(changed)
 
 
@@ -90,7 +87,6 @@ def subscription_resubscribe(
     """"I did this by mistake": back on the list at once, with no new verification, for
     an address confirmed before. Returns False when that is not possible (never
     confirmed, bounced, complained or gone)."""
-    now = timezone.now()
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
         if subscriber is None or subscriber.confirmed_at is None or subscriber.status not in RESUBSCRIBABLE:
@@ -106,10 +102,8 @@ def subscription_resubscribe(
         subscriber.status = Subscriber.Status.CONFIRMED
         subscriber.unsubscribed_at = None
         subscriber.save(update_fields=["status", "unsubscribed_at", "updated_at"])
-        ConsentEvent.objects.create(
-            subscriber=subscriber, newsletter_id=newsletter_id, event=ConsentEvent.Event.RESUBSCRIBE,
-            ip=ip or None, user_agent=user_agent[:300], form="unsubscribe-page",
-        )
+        consent_record(subscriber=subscriber, newsletter_id=newsletter_id, event=ConsentEvent.Event.RESUBSCRIBE,
+                       ip=ip, user_agent=user_agent, form="unsubscribe-page")
     return True
 
 

@@ -18,9 +18,11 @@ All of it is plain functions: the Celery tasks, the admin and the commands call 
 
 import logging
 import random
+import smtplib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
@@ -35,7 +37,7 @@ from django.utils import timezone
 from newsroom.ratelimit import send_tokens_acquire
 from subscriptions import esp
 from subscriptions.complaints import newsletter_sending_paused
-from subscriptions.emails import list_headers, sender
+from subscriptions.emails import list_headers_shared, list_unsubscribe, sender
 from subscriptions.links import digest_web_url, unsubscribe_url
 from subscriptions.mime import CopyTemplate
 from subscriptions.models import Delivery, Digest, SendBatch, Subscriber, Subscription
@@ -321,21 +323,47 @@ class Outcome:
     reason: str = ""
 
 
-def _personal(digest: Digest, r: Recipient, web_url: str) -> dict[str, str]:
-    return {"name": r.name, "unsubscribe_url": unsubscribe_url(r.subscriber_id, digest.newsletter_id), "web_url": web_url}
+@dataclass(frozen=True)
+class _Shared:
+    """What every copy of a digest has alike, worked out once per batch; only the
+    reader's name, unsubscribe link and Message-ID differ per copy."""
 
+    digest_id: int
+    newsletter_id: int
+    subject: str
+    from_email: str
+    reply_to: list[str] | None
+    web_url: str
+    headers: dict[str, str]  # List-Unsubscribe-Post, List-Id
+    domain: str
 
-def _message_id(digest: Digest, r: Recipient) -> str:
-    """Unique per copy and the same on a resend, so a mailbox that already holds the
-    first copy of an "uncertain" resend can recognise the second as a duplicate. It
-    names the digest and reader, so an ESP event can be traced back without a lookup."""
-    return f"<nashra.d{digest.pk}.s{r.subscriber_id}@{_msgid_domain()}>"
+    @classmethod
+    def of(cls, digest: Digest) -> "_Shared":
+        newsletter = digest.newsletter
+        return cls(
+            digest_id=digest.pk,
+            newsletter_id=newsletter.pk,
+            subject=" ".join(digest.subject.split()),
+            from_email=sender(newsletter),
+            reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
+            web_url=digest_web_url(digest),
+            headers=list_headers_shared(newsletter),
+            domain=urlsplit(settings.SITE_URL).hostname or "nashra.local",
+        )
 
+    def fields(self, r: Recipient) -> dict[str, str]:
+        return {"name": r.name, "unsubscribe_url": unsubscribe_url(r.subscriber_id, self.newsletter_id),
+                "web_url": self.web_url}
 
-def _msgid_domain() -> str:
-    from urllib.parse import urlsplit
+    def message_id(self, r: Recipient) -> str:
+        """Unique per copy and the same on a resend, so a mailbox that already holds
+        the first copy of an "uncertain" resend can recognise the second as a
+        duplicate. It names the digest and reader, so an ESP event can be traced back."""
+        return f"<nashra.d{self.digest_id}.s{r.subscriber_id}@{self.domain}>"
 
-    return urlsplit(settings.SITE_URL).hostname or "nashra.local"
+    def metadata(self, r: Recipient, number: int) -> dict[str, str]:
+        # Comes back on every ESP event: it is how receivers.py finds this delivery.
+        return {"digest": str(self.digest_id), "subscriber": str(r.subscriber_id), "batch": str(number)}
 
 
 # The body in the ESP's merge syntax is the same for every batch of a digest: made once
@@ -357,28 +385,22 @@ def _esp_body(digest: Digest, adapter: esp.Adapter) -> tuple[str, str]:
 def _send_merged(digest: Digest, number: int, recipients: list[Recipient], adapter: esp.Adapter) -> dict[int, Outcome]:
     """One message, many recipients, personalised by the ESP from merge_data."""
     html, text = _esp_body(digest, adapter)
-    web_url = digest_web_url(digest)
-    newsletter = digest.newsletter
+    shared = _Shared.of(digest)
     message = AnymailMessage(
-        subject=" ".join(digest.subject.split()),
-        body=text,
-        from_email=sender(newsletter),
-        to=[r.email for r in recipients],
-        reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
+        subject=shared.subject, body=text, from_email=shared.from_email, to=[r.email for r in recipients],
+        reply_to=shared.reply_to, headers=shared.headers,
     )
     message.attach_alternative(html, "text/html")
     message.merge_data, message.merge_headers, message.merge_metadata = {}, {}, {}
     message_ids = {}
     for r in recipients:
-        fields = _personal(digest, r, web_url)
+        fields = shared.fields(r)
         message.merge_data[r.email] = esp.merge_values(fields)
-        message_ids[r.delivery_id] = _message_id(digest, r)
+        message_ids[r.delivery_id] = shared.message_id(r)
         message.merge_headers[r.email] = {
-            **list_headers(newsletter=newsletter, unsubscribe=fields["unsubscribe_url"]),
-            "Message-ID": message_ids[r.delivery_id],
+            "List-Unsubscribe": list_unsubscribe(fields["unsubscribe_url"]), "Message-ID": message_ids[r.delivery_id],
         }
-        # Comes back on every ESP event: it is how receivers.py finds this delivery.
-        message.merge_metadata[r.email] = {"digest": str(digest.pk), "subscriber": str(r.subscriber_id), "batch": str(number)}
+        message.merge_metadata[r.email] = shared.metadata(r, number)
     # Without merge_data an ESP sends ONE message showing every address in To.
     assert len(message.merge_data) == len(recipients), "merge_data must cover every recipient"
     message.tags = ["digest", f"digest-{digest.pk}"]
@@ -445,16 +467,14 @@ def backoff(attempt: int) -> float:
 
 def _send_copies(digest: Digest, number: int, recipients: list[Recipient]) -> dict[int, Outcome]:
     """One ready-made copy per recipient, over one connection (SMTP, Postmark…)."""
-    newsletter = digest.newsletter
-    web_url = digest_web_url(digest)
-    subject = " ".join(digest.subject.split())
-    reply_to = [newsletter.reply_to] if newsletter.reply_to else None
+    shared = _Shared.of(digest)
+    envelope_from = digest.newsletter.from_email
     outcomes: dict[int, Outcome] = {}
     connection_ = mailers.default
     # Plain SMTP takes raw bytes: splice each copy into a message serialised once.
     raw = (
-        CopyTemplate(subject=subject, from_email=sender(newsletter), reply_to=reply_to,
-                     headers=list_headers(newsletter=newsletter, unsubscribe=""))
+        CopyTemplate(subject=shared.subject, from_email=shared.from_email, reply_to=shared.reply_to,
+                     headers=shared.headers)
         if isinstance(connection_, SmtpBackend) else None
     )
     try:
@@ -463,26 +483,27 @@ def _send_copies(digest: Digest, number: int, recipients: list[Recipient]) -> di
         raise Retry(f"mail server unreachable: {exc.__class__.__name__}") from exc
     try:
         for index, r in enumerate(recipients):
-            fields = _personal(digest, r, web_url)
-            message_id = _message_id(digest, r)
+            fields = shared.fields(r)
+            message_id = shared.message_id(r)
             text = digest_personalize(body=digest.text, fields=fields, html=False)
             html = digest_personalize(body=digest.html, fields=fields, html=True)
             try:
                 if raw is not None and r.email.isascii():
                     connection_.connection.sendmail(
-                        newsletter.from_email, [r.email],
+                        envelope_from, [r.email],
                         raw.render(to=r.email, unsubscribe_url=fields["unsubscribe_url"], message_id=message_id,
                                    text=text, html=html),
                     )
                     esp_id = ""
                 else:
                     message = EmailMultiAlternatives(
-                        subject=subject, body=text, from_email=sender(newsletter), to=[r.email], reply_to=reply_to,
-                        headers={**list_headers(newsletter=newsletter, unsubscribe=fields["unsubscribe_url"]),
+                        subject=shared.subject, body=text, from_email=shared.from_email, to=[r.email],
+                        reply_to=shared.reply_to,
+                        headers={**shared.headers, "List-Unsubscribe": list_unsubscribe(fields["unsubscribe_url"]),
                                  "Message-ID": message_id},
                     )
                     message.attach_alternative(html, "text/html")
-                    message.metadata = {"digest": str(digest.pk), "subscriber": str(r.subscriber_id), "batch": str(number)}
+                    message.metadata = shared.metadata(r, number)
                     connection_.send_messages([message])
                     status = getattr(message, "anymail_status", None)
                     esp_id = status.message_id if status is not None and isinstance(status.message_id, str) else ""
@@ -508,8 +529,6 @@ def _send_copies(digest: Digest, number: int, recipients: list[Recipient]) -> di
 
 def _copy_failure(exc: Exception) -> Outcome | None:
     """A per-recipient refusal → failed; a broken connection → None (unknown)."""
-    import smtplib
-
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return Outcome(Delivery.Status.FAILED, reason=f"refused: {exc.recipients}"[:300])
     if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:

@@ -5,7 +5,6 @@ subscribers, so every rule (no enumeration, cooldowns, the consent log) lives he
 """
 
 import enum
-import hashlib
 import logging
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from subscriptions import tasks
+from subscriptions.consent import consent_record
 from subscriptions.erasure import consent_events_erase
 from subscriptions.models import ConsentEvent, Newsletter, Subscriber, Subscription, Suppression
 from subscriptions.tokens import ConfirmClaim, confirm_token_matches
@@ -24,11 +24,6 @@ log = logging.getLogger(__name__)
 # many times (and from however many IPs) the address is posted.
 VERIFICATION_COOLDOWN = timedelta(minutes=15)
 VERIFICATIONS_PER_DAY = 3
-
-
-def wording_hash(text: str) -> str:
-    """SHA-256 of the exact consent wording a reader saw, for the consent log."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def subscriber_signup(
@@ -68,14 +63,9 @@ def subscriber_signup(
                 return False
             if not verification_claim(subscriber_id=subscriber.pk, now=now):
                 return False
-        ConsentEvent.objects.create(
-            subscriber=subscriber,
-            newsletter=newsletter,
-            event=ConsentEvent.Event.SIGNUP,
-            ip=ip or None,
-            user_agent=user_agent[:300],
-            form=form,
-            wording_hash=wording_hash(wording),
+        consent_record(
+            subscriber=subscriber, newsletter_id=newsletter.pk, event=ConsentEvent.Event.SIGNUP,
+            ip=ip, user_agent=user_agent, form=form, wording=wording,
         )
         tasks.send_verification_email.delay_on_commit(subscriber.pk, [newsletter.pk], now.isoformat())
     return True
@@ -222,13 +212,9 @@ def subscriber_confirm(
                 subscription.status = Subscription.Status.SUBSCRIBED
                 subscription.unsubscribed_at = None
                 subscription.save(update_fields=["status", "unsubscribed_at"])
-            ConsentEvent.objects.create(
-                subscriber=subscriber,
-                newsletter=newsletter,
-                event=ConsentEvent.Event.CONFIRM,
-                ip=ip or None,
-                user_agent=user_agent[:300],
-                form="confirm",
+            consent_record(
+                subscriber=subscriber, newsletter_id=newsletter.pk, event=ConsentEvent.Event.CONFIRM,
+                ip=ip, user_agent=user_agent, form="confirm",
             )
             if newsletter.welcome_text:
                 tasks.send_welcome_email.delay_on_commit(subscriber.pk, newsletter.pk)
