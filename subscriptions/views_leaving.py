@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from newsroom.clientip import client_ip
 from subscriptions import tokens
 from subscriptions.forms import PreferencesForm
+from subscriptions.links import preferences_url
 from subscriptions.leaving import (
     subscriber_erase,
     subscriber_export,
@@ -59,7 +60,10 @@ def unsubscribe(request, token: str):
         # The same short 200 for every token: nothing to learn, no redirect to follow.
         return HttpResponse("Unsubscribed.\n", content_type="text/plain; charset=utf-8")
 
-    context = {"token": token, "newsletter": newsletter}
+    # The footer's one link leads here; the preferences page (name, language, data,
+    # erasure) is one step further, without a second token in every email.
+    preferences = preferences_url(subscriber.pk, language=subscriber.language) if subscriber else None
+    context = {"token": token, "newsletter": newsletter, "preferences_url": preferences}
     if request.method == "GET":
         return render(request, "subscriptions/unsubscribe.html", context)
     if subscriber and newsletter:
@@ -116,7 +120,8 @@ def preferences(request, token: str):
         )
         saved = True
     context = {"form": form, "subscriber": subscriber, "token": token, "saved": saved, "many": len(offered) > 1}
-    return render(request, "subscriptions/preferences.html", context, status=200 if form.is_bound is False or saved else 400)
+    invalid = request.method == "POST" and not saved
+    return render(request, "subscriptions/preferences.html", context, status=400 if invalid else 200)
 
 
 @never_cache

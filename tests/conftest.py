@@ -187,11 +187,25 @@ def artifacts():
     return ARTIFACTS
 
 
+STAFF_USERNAME, STAFF_PASSWORD = "amal", "s3cret-pass-word"
+
+
 @pytest.fixture
 def staff_user(db, django_user_model):
     return django_user_model.objects.create_user(
-        username="amal", email="amal@news.example", password="s3cret-pass-word", is_staff=True, is_superuser=True
+        username=STAFF_USERNAME, email="amal@news.example", password=STAFF_PASSWORD, is_staff=True, is_superuser=True
     )
+
+
+def admin_sign_in(page, url: str, *, lands_on: str | None = None) -> None:
+    """Open an admin ``url`` in the browser, sign in as ``staff_user`` on the login page
+    it leads to, and wait until the admin shows ``lands_on`` (default: ``url``)."""
+    page.goto(url)
+    page.fill("#id_username", STAFF_USERNAME)
+    page.fill("#id_password", STAFF_PASSWORD)
+    page.click("input[type=submit]")
+    if lands_on:
+        page.wait_for_url(lands_on)
 
 
 def which(program: str) -> str | None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from subscriptions import stats
 from subscriptions.models import ConsentEvent, DigestStat
+from tests.conftest import admin_sign_in
 from tests.factories import NewsletterFactory, SubscriberFactory, SubscriptionFactory
 from tests.stats_helpers import delivery, event, gone_out_digest
 
@@ -57,11 +58,7 @@ def test_an_editor_reads_the_dashboard_searches_and_opens_a_history(page, live_s
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.set_viewport_size({"width": 1300, "height": 900})
 
-    page.goto(f"{base}/admin/")
-    page.fill("#id_username", "amal")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/ar/admin/")
+    admin_sign_in(page, f"{base}/admin/", lands_on=f"{base}/ar/admin/")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("h1").inner_text() == "لوحة المتابعة"
 

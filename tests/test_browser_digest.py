@@ -6,6 +6,7 @@ from django.core import mail
 
 from subscriptions.digest import digest_compile
 from subscriptions.models import Digest
+from tests.conftest import admin_sign_in
 from tests.factories import NewsletterFactory, SectionFactory, light_section, published, slot_end
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,11 +25,8 @@ def test_an_editor_reorders_previews_tests_and_approves_the_digest(page, live_se
     base = live_server.url
 
     # Log in.
-    page.goto(f"{base}/admin/subscriptions/digest/{digest.pk}/change/")
-    page.fill("#id_username", "amal")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/ar/admin/subscriptions/digest/{digest.pk}/change/")
+    admin_sign_in(page, f"{base}/admin/subscriptions/digest/{digest.pk}/change/",
+                  lands_on=f"{base}/ar/admin/subscriptions/digest/{digest.pk}/change/")
     assert page.locator("html").get_attribute("dir") == "rtl"
 
     # Swap the first two items and save.

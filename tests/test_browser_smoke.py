@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's /usr/bin/chromium) loads the pages people use."""
 
 import pytest
+from tests.conftest import admin_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +22,8 @@ def test_home_renders_right_to_left_in_chromium(page, live_server, artifacts):
 
 def test_an_editor_signs_in_to_the_arabic_admin(page, live_server, staff_user, artifacts):
     page.goto(f"{live_server.url}/admin/")
-    assert "/ar/admin/login/" in page.url
-    page.fill("#id_username", "amal")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/ar/admin/")
+    assert "/ar/admin/login/" in page.url  # the admin asks who you are first
+    admin_sign_in(page, f"{live_server.url}/admin/", lands_on=f"{live_server.url}/ar/admin/")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.get_by_role("link", name="المشتركون").count() >= 1
     page.screenshot(path=artifacts / "admin-ar.png", full_page=True)

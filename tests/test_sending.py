@@ -274,3 +274,26 @@ def test_a_real_copy_meets_the_gmail_and_yahoo_one_click_rules(mailgun, settings
     send_digest.delay(digest.pk)
     (copy,) = mailgun.delivered
     assert listunsub.audit(copy.headers["List-Unsubscribe"], copy.headers["List-Unsubscribe-Post"]) == []
+
+
+def test_a_delivery_window_spreads_the_batches_over_its_minutes(settings):
+    settings.SEND_BATCH_SIZE = 5
+    digest = approved_digest(readers=20)
+    digest.newsletter.send_window_minutes = 10
+    digest.newsletter.save()
+    queued = []
+    sending.digest_send(digest_id=digest.pk, dispatch=lambda d, n, countdown: queued.append((n, countdown)))
+    assert queued == [(0, 0), (1, 150), (2, 300), (3, 450)]  # 4 batches across 600 s
+
+
+def test_the_send_rate_is_shared_through_redis(settings, redis_cache):
+    """SEND_RATE_PER_SECOND holds across processes: each caller reserves its slot in
+    Redis and waits for it, so the second batch of 50 at 100/s starts half a second on."""
+    from newsroom.ratelimit import send_tokens_acquire
+
+    settings.SEND_RATE_PER_SECOND = 100
+    assert send_tokens_acquire(50, key="nashra:test-rate") == 0
+    waited = send_tokens_acquire(50, key="nashra:test-rate")
+    assert 0.4 <= waited <= 0.55
+    settings.SEND_RATE_PER_SECOND = 0
+    assert send_tokens_acquire(1000, key="nashra:test-rate") == 0  # no cap, no wait

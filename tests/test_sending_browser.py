@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from subscriptions import sending
+from tests.conftest import admin_sign_in
 from tests.sending_helpers import approved_digest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,10 +19,7 @@ def test_the_progress_panel_updates_live(page, live_server, staff_user, settings
     sending.digest_send(digest_id=digest.pk, dispatch=lambda d, n, c: queued.append(n))
     sending.batch_send(digest_id=digest.pk, number=queued[0])
 
-    page.goto(f"{live_server.url}/ar/admin/login/?next=/ar/admin/subscriptions/digest/{digest.pk}/change/")
-    page.fill("#id_username", "amal")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("input[type=submit]")
+    admin_sign_in(page, f"{live_server.url}/ar/admin/subscriptions/digest/{digest.pk}/change/")
     sent = page.locator('.send-progress [data-key="sent"]')
     sent.wait_for()
     assert sent.inner_text() in ("5", "٥")
